@@ -1,0 +1,192 @@
+/*
+ * corpus.c - opening the corpus (pragmas, migrations, stage table) and the
+ * small SQLite helpers every db/ file uses, plus the `runs` log.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "corpus.h"
+#include "db_internal.h"
+#include "../lib/json.h"
+#include "../lib/util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+sqlite3 *corpus_open(const char *path, unsigned flags)
+{
+	sqlite3 *db = NULL;
+	struct stat st;
+	int exists = stat(path, &st) == 0;
+
+	if (!exists && !(flags & CORPUS_CREATE)) {
+		error("no corpus at '%s'; import some data or run 'winnow init' first "
+		      "(or choose another with --db or WINNOW_DB)", path);
+		return NULL;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		error("cannot open corpus '%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 10000);
+	sqlite3_extended_result_codes(db, 1);
+	if (corpus_exec(db, "PRAGMA journal_mode = WAL") ||
+	    corpus_exec(db, "PRAGMA foreign_keys = ON") ||
+	    corpus_exec(db, "PRAGMA synchronous = NORMAL") ||
+	    corpus_exec(db, "PRAGMA cache_size = -32768") ||
+	    schema_migrate(db, path) || stage_sync_table(db)) {
+		if (!exists)
+			error("'%s' could not be set up as a corpus", path);
+		else
+			error("'%s' is not a usable winnow corpus", path);
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+void corpus_close(sqlite3 *db)
+{
+	if (!db)
+		return;
+	sqlite3_exec(db, "PRAGMA optimize", NULL, NULL, NULL);
+	sqlite3_close_v2(db);
+}
+
+int corpus_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		error("corpus: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *corpus_prepare(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		error("corpus: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	return st;
+}
+
+int64_t corpus_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = corpus_prepare(db, sql);
+	int64_t v = 0;
+	int rc;
+	if (!st)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		v = error("corpus: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* ---- runs ---- */
+
+static char *run_args_json;
+
+void run_set_argv(int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addch(&sb, '[');
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strbuf_addch(&sb, ',');
+		json_write_string(&sb, argv[i], strlen(argv[i]));
+	}
+	strbuf_addch(&sb, ']');
+	free(run_args_json);
+	run_args_json = strbuf_detach(&sb, NULL);
+}
+
+void run_begin(struct run *run, sqlite3 *db, const char *command)
+{
+	char now[32];
+	sqlite3_stmt *st;
+	memset(run, 0, sizeof(*run));
+	run->db = db;
+	run->command = command;
+	run->start = now_seconds();
+	strbuf_init(&run->counts, 0);
+	now_iso(now, sizeof(now));
+	st = corpus_prepare(db, "INSERT INTO runs (command, args, started_at) VALUES (?, ?, ?)");
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, command, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, run_args_json ? run_args_json : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		run->id = sqlite3_last_insert_rowid(db);
+	else
+		warning("cannot record this run in 'runs': %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+}
+
+void run_count(struct run *run, const char *name, int64_t value)
+{
+	if (run->counts.len)
+		strbuf_addch(&run->counts, ',');
+	json_write_string(&run->counts, name, strlen(name));
+	strbuf_addf(&run->counts, ":%lld", (long long)value);
+}
+
+static const char *status_name(int code)
+{
+	switch (code) {
+	case EXIT_OK: return "ok";
+	case EXIT_USAGE: return "usage";
+	case EXIT_DATAERR: return "bad-input";
+	case EXIT_TEMPFAIL: return "try-later";
+	default: return "failed";
+	}
+}
+
+int run_end(struct run *run, int exit_code, const char *summary_fmt, ...)
+{
+	struct strbuf summary = STRBUF_INIT, counts = STRBUF_INIT;
+	double seconds = now_seconds() - run->start;
+	char now[32];
+	va_list ap;
+
+	va_start(ap, summary_fmt);
+	strbuf_vaddf(&summary, summary_fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	fprintf(stderr, "%s: %s (%.1f s)\n", run->command, summary.buf, seconds);
+
+	strbuf_addf(&counts, "{%s}", run->counts.buf);
+	now_iso(now, sizeof(now));
+	if (run->id) {
+		sqlite3_stmt *st = corpus_prepare(run->db,
+			"UPDATE runs SET ended_at = ?, seconds = ?, exit_code = ?, status = ?, "
+			"counts = ?, summary = ? WHERE id = ?");
+		if (st) {
+			sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
+			sqlite3_bind_double(st, 2, seconds);
+			sqlite3_bind_int(st, 3, exit_code);
+			sqlite3_bind_text(st, 4, status_name(exit_code), -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, counts.buf, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 6, summary.buf, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 7, run->id);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				warning("cannot record the end of this run: %s", sqlite3_errmsg(run->db));
+			sqlite3_finalize(st);
+		}
+	}
+	strbuf_release(&summary);
+	strbuf_release(&counts);
+	strbuf_release(&run->counts);
+	return exit_code;
+}

@@ -1,0 +1,122 @@
+/*
+ * corpus.h - the public API of db/: opening and migrating the corpus, the
+ * record model and its stage machine, the runs log, and the commands that
+ * live here (init, import, export, search, sql, stats, schema).
+ *
+ * The corpus is one SQLite file in WAL mode. Every connection has foreign
+ * keys on and a busy timeout, so a cron job and a person running
+ * `winnow sql` can use it at the same time.
+ */
+#ifndef WINNOW_CORPUS_H
+#define WINNOW_CORPUS_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "../lib/strbuf.h"
+
+enum corpus_flags {
+	CORPUS_CREATE = 1 << 0,	/* create the file if it does not exist */
+};
+
+/*
+ * Opens (and migrates) the corpus at path. Returns a connection, or NULL
+ * after printing why (missing file without CORPUS_CREATE, not a corpus,
+ * made by a newer winnow).
+ */
+sqlite3 *corpus_open(const char *path, unsigned flags);
+void corpus_close(sqlite3 *db);
+/* The schema version this build creates and understands. */
+int corpus_schema_version(void);
+
+/* Runs sql (no results); prints the SQLite message and returns -1 on error. */
+int corpus_exec(sqlite3 *db, const char *sql);
+/* First column of the first row as an integer (0 when no row), or -1 on error. */
+int64_t corpus_int(sqlite3 *db, const char *sql);
+/* Prepares sql or prints the SQLite error and returns NULL. */
+sqlite3_stmt *corpus_prepare(sqlite3 *db, const char *sql);
+
+/* ---- records and the stage machine ---- */
+
+enum record_stage {
+	STAGE_RAW, STAGE_CLEAN, STAGE_UNIQUE, STAGE_APPROVED,
+	STAGE_REJECTED, STAGE_DUPLICATE, STAGE_COUNT
+};
+const char *stage_name(enum record_stage s);
+/* Returns the stage for a name, or -1. */
+int stage_from_name(const char *name);
+/* 1 if moving a record from `from` to `to` is legal. */
+int stage_transition_ok(enum record_stage from, enum record_stage to);
+/*
+ * Moves one record to `to`, recording reason (may be NULL) and, for
+ * duplicates, the record kept instead (0 for none). Returns 0, or -1 with
+ * an error when the record is missing or the move is illegal.
+ */
+int record_move(sqlite3 *db, int64_t id, enum record_stage to, const char *reason,
+		int64_t duplicate_of);
+
+/* An Alpaca record; the strings are borrowed, not owned. */
+struct record {
+	const char *instruction, *input, *output, *system;
+	const char *history;	/* JSON array of [question, answer] pairs, "[]" when none */
+	size_t instruction_len, input_len, output_len, system_len, history_len;
+};
+
+/* The content hash that makes imports idempotent. */
+int64_t record_hash(const struct record *r);
+
+/* A prepared INSERT for adding many records quickly inside a transaction. */
+struct record_inserter {
+	sqlite3 *db;
+	sqlite3_stmt *insert;
+	char now[32];
+};
+int record_inserter_init(struct record_inserter *ins, sqlite3 *db);
+void record_inserter_release(struct record_inserter *ins);
+/*
+ * Adds r at stage raw. origin is crawl/import/generate/augment/fix; ids of 0
+ * mean none. Returns the new id, 0 when an identical record already exists,
+ * or -1 after printing the SQLite error.
+ */
+int64_t record_insert(struct record_inserter *ins, const struct record *r, const char *origin,
+		      int64_t source_id, int64_t task_id, int64_t parent_id);
+
+/* The id of the source called name, created with kind/location if new; -1 on error. */
+int64_t source_ensure(sqlite3 *db, const char *name, const char *kind, const char *location);
+
+/* ---- runs ---- */
+
+struct run {
+	sqlite3 *db;
+	int64_t id;
+	const char *command;
+	double start;
+	struct strbuf counts;	/* JSON object members, without braces */
+};
+/* Remembers the command line as typed (main.c calls it before dispatch). */
+void run_set_argv(int argc, char **argv);
+/* Records the start of a command in `runs` with the remembered arguments. */
+void run_begin(struct run *run, sqlite3 *db, const char *command);
+void run_count(struct run *run, const char *name, int64_t value);
+/*
+ * Records the end with the exit code and prints "COMMAND: summary (N.N s)"
+ * on stderr. Returns exit_code so a command can `return run_end(...)`.
+ */
+int run_end(struct run *run, int exit_code, const char *summary_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- full-text search ---- */
+
+/* Brings the FTS indexes up to date (progress bar). Returns 0 or -1. */
+int fts_sync(sqlite3 *db);
+
+/* ---- commands ---- */
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_search(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+
+#endif

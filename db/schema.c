@@ -1,0 +1,350 @@
+/*
+ * schema.c - the corpus schema: numbered migrations keyed on
+ * PRAGMA user_version, and the user-facing documentation of every column
+ * that `winnow schema` prints. A test checks that every column in a fresh
+ * corpus is documented here, so the two cannot drift apart.
+ */
+#include "corpus.h"
+#include "db_internal.h"
+#include "../lib/options.h"
+#include "../lib/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Migration N brings the corpus from user_version N-1 to N. Append only. */
+static const char *const migrations[] = {
+	/* 1: the foundation */
+	"CREATE TABLE sources (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  kind TEXT NOT NULL CHECK (kind IN ('site','file','task','llm')),\n"
+	"  location TEXT,\n"
+	"  rules TEXT NOT NULL DEFAULT '{}',\n"
+	"  created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE tasks (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  description TEXT NOT NULL DEFAULT '',\n"
+	"  created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE documents (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  source_id INTEGER REFERENCES sources(id),\n"
+	"  page_id INTEGER,\n"
+	"  url TEXT,\n"
+	"  title TEXT NOT NULL DEFAULT '',\n"
+	"  text TEXT NOT NULL,\n"
+	"  content_hash INTEGER NOT NULL UNIQUE,\n"
+	"  created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE records (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  instruction TEXT NOT NULL,\n"
+	"  input TEXT NOT NULL DEFAULT '',\n"
+	"  output TEXT NOT NULL,\n"
+	"  system TEXT NOT NULL DEFAULT '',\n"
+	"  history TEXT NOT NULL DEFAULT '[]',\n"
+	"  stage TEXT NOT NULL DEFAULT 'raw' CHECK (stage IN\n"
+	"    ('raw','clean','unique','approved','rejected','duplicate')),\n"
+	"  origin TEXT NOT NULL CHECK (origin IN ('crawl','import','generate','augment','fix')),\n"
+	"  source_id INTEGER REFERENCES sources(id),\n"
+	"  task_id INTEGER REFERENCES tasks(id),\n"
+	"  parent_id INTEGER REFERENCES records(id),\n"
+	"  document_id INTEGER REFERENCES documents(id),\n"
+	"  content_hash INTEGER NOT NULL UNIQUE,\n"
+	"  quality REAL,\n"
+	"  reason TEXT,\n"
+	"  duplicate_of INTEGER REFERENCES records(id),\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  updated_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX records_stage ON records(stage);\n"
+	"CREATE INDEX records_source ON records(source_id);\n"
+	"CREATE TABLE annotations (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  record_id INTEGER NOT NULL REFERENCES records(id),\n"
+	"  author TEXT NOT NULL,\n"
+	"  verdict TEXT NOT NULL,\n"
+	"  scores TEXT,\n"
+	"  tags TEXT NOT NULL DEFAULT '',\n"
+	"  note TEXT NOT NULL DEFAULT '',\n"
+	"  created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX annotations_record ON annotations(record_id);\n"
+	"CREATE TABLE runs (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  command TEXT NOT NULL,\n"
+	"  args TEXT NOT NULL,\n"
+	"  started_at TEXT NOT NULL,\n"
+	"  ended_at TEXT,\n"
+	"  seconds REAL,\n"
+	"  exit_code INTEGER,\n"
+	"  status TEXT NOT NULL DEFAULT 'running',\n"
+	"  counts TEXT NOT NULL DEFAULT '{}',\n"
+	"  summary TEXT\n"
+	");\n"
+	/* the stage machine, filled from stage.c and enforced by triggers */
+	"CREATE TABLE stage_transitions (\n"
+	"  from_stage TEXT NOT NULL,\n"
+	"  to_stage TEXT NOT NULL,\n"
+	"  PRIMARY KEY (from_stage, to_stage)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TRIGGER records_stage_insert BEFORE INSERT ON records\n"
+	"WHEN new.stage <> 'raw' BEGIN\n"
+	"  SELECT RAISE(ABORT, 'new records must start at stage raw');\n"
+	"END;\n"
+	"CREATE TRIGGER records_stage_update BEFORE UPDATE OF stage ON records\n"
+	"WHEN new.stage <> old.stage AND NOT EXISTS (SELECT 1 FROM stage_transitions\n"
+	"  WHERE from_stage = old.stage AND to_stage = new.stage) BEGIN\n"
+	"  SELECT RAISE(ABORT, 'illegal record stage transition');\n"
+	"END;\n"
+	/*
+	 * Full-text search. The FTS tables index the text of records and
+	 * documents (external content, trigram tokenizer so Chinese substrings
+	 * match). Indexing is lazy: fts_state says how far each index has
+	 * got, and a row changed after it was indexed leaves its old text in
+	 * fts_pending_* so search can remove it from the index later.
+	 */
+	"CREATE VIRTUAL TABLE records_fts USING fts5(instruction, input, output,\n"
+	"  content='records', content_rowid='id', tokenize='trigram');\n"
+	"CREATE VIRTUAL TABLE documents_fts USING fts5(title, text,\n"
+	"  content='documents', content_rowid='id', tokenize='trigram');\n"
+	"CREATE TABLE fts_state (name TEXT PRIMARY KEY, indexed_upto INTEGER NOT NULL);\n"
+	"INSERT INTO fts_state VALUES ('records', 0), ('documents', 0);\n"
+	"CREATE TABLE fts_pending_records (id INTEGER PRIMARY KEY,\n"
+	"  instruction TEXT, input TEXT, output TEXT);\n"
+	"CREATE TABLE fts_pending_documents (id INTEGER PRIMARY KEY, title TEXT, text TEXT);\n"
+	"CREATE TRIGGER records_fts_update AFTER UPDATE OF instruction, input, output ON records\n"
+	"WHEN old.id <= (SELECT indexed_upto FROM fts_state WHERE name = 'records') BEGIN\n"
+	"  INSERT OR IGNORE INTO fts_pending_records VALUES\n"
+	"    (old.id, old.instruction, old.input, old.output);\n"
+	"END;\n"
+	"CREATE TRIGGER records_fts_delete AFTER DELETE ON records\n"
+	"WHEN old.id <= (SELECT indexed_upto FROM fts_state WHERE name = 'records') BEGIN\n"
+	"  INSERT OR IGNORE INTO fts_pending_records VALUES\n"
+	"    (old.id, old.instruction, old.input, old.output);\n"
+	"END;\n"
+	"CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, text ON documents\n"
+	"WHEN old.id <= (SELECT indexed_upto FROM fts_state WHERE name = 'documents') BEGIN\n"
+	"  INSERT OR IGNORE INTO fts_pending_documents VALUES (old.id, old.title, old.text);\n"
+	"END;\n"
+	"CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents\n"
+	"WHEN old.id <= (SELECT indexed_upto FROM fts_state WHERE name = 'documents') BEGIN\n"
+	"  INSERT OR IGNORE INTO fts_pending_documents VALUES (old.id, old.title, old.text);\n"
+	"END;\n",
+};
+
+#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int corpus_schema_version(void)
+{
+	return MIGRATION_COUNT;
+}
+
+int schema_migrate(sqlite3 *db, const char *path)
+{
+	int64_t version = corpus_int(db, "PRAGMA user_version");
+	if (version < 0)
+		return -1;
+	if (version > MIGRATION_COUNT)
+		return error("'%s' was written by a newer winnow (schema %lld, this build knows %d); "
+			     "upgrade winnow", path, (long long)version, MIGRATION_COUNT);
+	for (int v = (int)version; v < MIGRATION_COUNT; v++) {
+		char set_version[64];
+		snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d", v + 1);
+		if (corpus_exec(db, "BEGIN IMMEDIATE") ||
+		    corpus_exec(db, migrations[v]) ||
+		    corpus_exec(db, set_version) ||
+		    corpus_exec(db, "COMMIT")) {
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return error("cannot migrate '%s' to schema %d", path, v + 1);
+		}
+	}
+	return 0;
+}
+
+/* What each column means, for `winnow schema`. Internal tables are left out. */
+static const struct column_doc {
+	const char *table, *column, *doc;
+} column_docs[] = {
+	{ "sources", NULL, "named inputs: a site to crawl, an imported file, a generation task" },
+	{ "sources", "id", "source id" },
+	{ "sources", "name", "unique name used on the command line (--source NAME)" },
+	{ "sources", "kind", "site, file, task or llm" },
+	{ "sources", "location", "URL of the site or path/URL of the imported file" },
+	{ "sources", "rules", "JSON: crawl rules and schedule for sites" },
+	{ "sources", "created_at", "when the source was first seen (UTC, ISO 8601)" },
+	{ "tasks", NULL, "generation tasks: what records of this kind should look like" },
+	{ "tasks", "id", "task id" },
+	{ "tasks", "name", "unique task name (--task NAME)" },
+	{ "tasks", "description", "what the task's records are for" },
+	{ "tasks", "created_at", "when the task was created" },
+	{ "documents", NULL, "main text extracted from crawled pages, or imported plain text" },
+	{ "documents", "id", "document id" },
+	{ "documents", "source_id", "the source it came from (sources.id)" },
+	{ "documents", "page_id", "the crawled page it was extracted from" },
+	{ "documents", "url", "final URL of the page" },
+	{ "documents", "title", "page title" },
+	{ "documents", "text", "extracted main text" },
+	{ "documents", "content_hash", "64-bit hash of title and text; equal text is stored once" },
+	{ "documents", "created_at", "when it was stored" },
+	{ "records", NULL, "Alpaca records and where each is in the pipeline" },
+	{ "records", "id", "record id" },
+	{ "records", "instruction", "the task or question (Alpaca 'instruction')" },
+	{ "records", "input", "optional context for the instruction ('' when none)" },
+	{ "records", "output", "the answer" },
+	{ "records", "system", "optional system prompt ('' when none)" },
+	{ "records", "history", "JSON list of earlier [question, answer] turns ('[]' when none)" },
+	{ "records", "stage", "raw, clean, unique, approved, rejected or duplicate" },
+	{ "records", "origin", "how it arrived: crawl, import, generate, augment or fix" },
+	{ "records", "source_id", "the source it came from (sources.id)" },
+	{ "records", "task_id", "the generation task it belongs to (tasks.id)" },
+	{ "records", "parent_id", "the record this one was corrected or augmented from" },
+	{ "records", "document_id", "the document it was extracted or generated from" },
+	{ "records", "content_hash", "64-bit hash of all five text fields; re-imports are skipped by it" },
+	{ "records", "quality", "quality score set by clean or judge (higher is better)" },
+	{ "records", "reason", "why it was rejected or flagged (rule name or note)" },
+	{ "records", "duplicate_of", "for duplicates: the record kept in its place" },
+	{ "records", "created_at", "when it was added (UTC, ISO 8601)" },
+	{ "records", "updated_at", "when its text or stage last changed" },
+	{ "annotations", NULL, "who (person or llm:MODEL) said what about which record" },
+	{ "annotations", "id", "annotation id" },
+	{ "annotations", "record_id", "the record (records.id)" },
+	{ "annotations", "author", "reviewer name or llm:MODEL" },
+	{ "annotations", "verdict", "accept, reject, fix, skip or score" },
+	{ "annotations", "scores", "JSON object of rubric scores, when any" },
+	{ "annotations", "tags", "comma-separated error tags" },
+	{ "annotations", "note", "free-text note; rejection notes become task feedback" },
+	{ "annotations", "created_at", "when it was made" },
+	{ "runs", NULL, "one row per command run: read it to see what cron did overnight" },
+	{ "runs", "id", "run id" },
+	{ "runs", "command", "the winnow command (import, crawl, ...)" },
+	{ "runs", "args", "JSON list of the arguments as typed" },
+	{ "runs", "started_at", "start time (UTC, ISO 8601)" },
+	{ "runs", "ended_at", "end time; NULL while running or if it was killed" },
+	{ "runs", "seconds", "wall-clock duration" },
+	{ "runs", "exit_code", "0 ok, 1 failure, 2 usage, 65 bad input, 75 try again later" },
+	{ "runs", "status", "running, ok, failed, usage, bad-input or try-later" },
+	{ "runs", "counts", "JSON object of what the run did (records added, skipped, ...)" },
+	{ "runs", "summary", "the one-line summary the command printed" },
+	{ "stage_transitions", NULL, "the legal record stage moves (enforced by a trigger)" },
+	{ "stage_transitions", "from_stage", "stage a record may leave" },
+	{ "stage_transitions", "to_stage", "stage it may move to" },
+};
+
+/* Tables that hold machinery, not data users query. */
+static int internal_table(const char *name)
+{
+	return !strncmp(name, "fts_", 4) || strstr(name, "_fts") || !strncmp(name, "sqlite_", 7);
+}
+
+const char *schema_column_doc(const char *table, const char *column)
+{
+	for (size_t i = 0; i < sizeof(column_docs) / sizeof(column_docs[0]); i++) {
+		const struct column_doc *d = &column_docs[i];
+		if (!strcmp(d->table, table) &&
+		    (column ? d->column && !strcmp(d->column, column) : !d->column))
+			return d->doc;
+	}
+	return NULL;
+}
+
+int schema_undocumented(sqlite3 *db, struct strbuf *out)
+{
+	sqlite3_stmt *st = corpus_prepare(db,
+		"SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p "
+		"WHERE m.type = 'table' ORDER BY m.name, p.cid");
+	int n = 0;
+	if (!st)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		const char *c = (const char *)sqlite3_column_text(st, 1);
+		if (internal_table(t))
+			continue;
+		if (!schema_column_doc(t, NULL) || !schema_column_doc(t, c)) {
+			strbuf_addf(out, "%s.%s ", t, c);
+			n++;
+		}
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static const struct command_help schema_help = {
+	"winnow schema [TABLE...]",
+	"Print the corpus tables and what each column means.",
+	"The corpus is a SQLite file; query it with `winnow sql` or any SQLite tool.\n"
+	"Internal tables (full-text indexes and their bookkeeping) are not shown.",
+	"  winnow schema\n  winnow schema records runs",
+};
+
+int cmd_schema(int argc, char **argv)
+{
+	struct option opts[] = { OPT_END() };
+	sqlite3 *db;
+	sqlite3_stmt *tables, *cols;
+	argc = parse_options(argc, argv, opts, &schema_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	db = corpus_open(corpus_path(), CORPUS_CREATE);
+	if (!db)
+		return EXIT_FAILURE_;
+	tables = corpus_prepare(db, "SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY rowid");
+	cols = corpus_prepare(db, "SELECT name, type, pk FROM pragma_table_info(?)");
+	if (!tables || !cols)
+		return EXIT_FAILURE_;
+	while (sqlite3_step(tables) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(tables, 0);
+		int wanted = argc == 0;
+		for (int i = 0; i < argc; i++)
+			wanted |= !strcmp(argv[i], t);
+		if (!wanted || internal_table(t))
+			continue;
+		const char *doc = schema_column_doc(t, NULL);
+		printf("%s%s%s\n", t, doc ? " -- " : "", doc ? doc : "");
+		sqlite3_bind_text(cols, 1, t, -1, SQLITE_TRANSIENT);
+		while (sqlite3_step(cols) == SQLITE_ROW) {
+			const char *c = (const char *)sqlite3_column_text(cols, 0);
+			const char *type = (const char *)sqlite3_column_text(cols, 1);
+			const char *cdoc = schema_column_doc(t, c);
+			printf("  %-14s %-8s %s\n", c, type, cdoc ? cdoc : "");
+		}
+		sqlite3_reset(cols);
+		putchar('\n');
+	}
+	sqlite3_finalize(tables);
+	sqlite3_finalize(cols);
+	corpus_close(db);
+	return EXIT_OK;
+}
+
+static const struct command_help init_help = {
+	"winnow init",
+	"Create the corpus file, or migrate an existing one to this version.",
+	"Other commands migrate automatically; init is for creating an empty corpus\n"
+	"on purpose (and for seeing which schema version it has).",
+	"  winnow init\n  winnow --db /data/forum.db init",
+};
+
+int cmd_init(int argc, char **argv)
+{
+	struct option opts[] = { OPT_END() };
+	struct run run;
+	sqlite3 *db;
+	argc = parse_options(argc, argv, opts, &init_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc > 0)
+		return usage_error(&init_help, "init takes no arguments");
+	db = corpus_open(corpus_path(), CORPUS_CREATE);
+	if (!db)
+		return EXIT_FAILURE_;
+	run_begin(&run, db, "init");
+	int rc = run_end(&run, EXIT_OK, "corpus '%s' is at schema version %d",
+			 corpus_path(), corpus_schema_version());
+	corpus_close(db);
+	return rc;
+}

@@ -1,0 +1,269 @@
+/*
+ * json.c - streaming JSON item reader and UTF-8-preserving string writer.
+ *
+ * The reader never holds more than one item: for arrays it scans bytes with
+ * a tiny state machine (inside string, escape, nesting depth) to find where
+ * each element ends, then hands that slice to jansson. JSON Lines are split
+ * on newlines so that one broken line is blamed on its own line number.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "json.h"
+#include "util.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define READ_CHUNK (1 << 20)
+
+int json_reader_open(struct json_reader *r, const char *path, enum json_layout layout)
+{
+	memset(r, 0, sizeof(*r));
+	if (!strcmp(path, "-")) {
+		r->fp = stdin;
+	} else {
+		r->fp = fopen(path, "rb");
+		if (!r->fp)
+			return -1;
+		r->own_fp = 1;
+	}
+	r->layout = layout;
+	strbuf_init(&r->item, 0);
+	r->buf = xmalloc(READ_CHUNK);
+	r->cur_line = 1;
+	r->index = -1;
+	return 0;
+}
+
+void json_reader_close(struct json_reader *r)
+{
+	if (r->own_fp && r->fp)
+		fclose(r->fp);
+	r->fp = NULL;
+	free(r->buf);
+	r->buf = NULL;
+	strbuf_release(&r->item);
+}
+
+/* Next byte, or -1 at end of input. */
+static int getb(struct json_reader *r)
+{
+	if (r->pos == r->len) {
+		r->len = fread(r->buf, 1, READ_CHUNK, r->fp);
+		r->pos = 0;
+		if (!r->len)
+			return -1;
+	}
+	r->bytes++;
+	int c = (unsigned char)r->buf[r->pos++];
+	if (c == '\n')
+		r->cur_line++;
+	return c;
+}
+
+static void ungetb(struct json_reader *r, int c)
+{
+	/* only ever called right after getb, so the byte is still in buf */
+	r->pos--;
+	r->bytes--;
+	if (c == '\n')
+		r->cur_line--;
+}
+
+static int is_space(int c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int skip_space(struct json_reader *r)
+{
+	int c;
+	do
+		c = getb(r);
+	while (c >= 0 && is_space(c));
+	/* a UTF-8 byte order mark at the very start is tolerated */
+	if (c == 0xEF && r->bytes == 1) {
+		if (getb(r) == 0xBB && getb(r) == 0xBF)
+			return skip_space(r);
+		return 0xEF;
+	}
+	return c;
+}
+
+static int fail(struct json_reader *r, const char *msg)
+{
+	snprintf(r->err, sizeof(r->err), "line %ld: %s", r->cur_line, msg);
+	r->finished = 1;
+	return -1;
+}
+
+static int next_line(struct json_reader *r)
+{
+	int c;
+	for (;;) {
+		strbuf_reset(&r->item);
+		r->line = r->cur_line;
+		while ((c = getb(r)) >= 0 && c != '\n') {
+			if (r->item.len >= JSON_ITEM_MAX)
+				return fail(r, "line longer than the 256 MB limit");
+			strbuf_addch(&r->item, c);
+		}
+		if (r->line == 1 && r->item.len >= 3 && !memcmp(r->item.buf, "\xEF\xBB\xBF", 3)) {
+			memmove(r->item.buf, r->item.buf + 3, r->item.len - 3);
+			r->item.len -= 3;
+			r->item.buf[r->item.len] = '\0';
+		}
+		strbuf_trim(&r->item);
+		if (r->item.len) {
+			r->index++;
+			return 1;
+		}
+		if (c < 0) {
+			r->finished = 1;
+			return 0;
+		}
+	}
+}
+
+static int next_element(struct json_reader *r)
+{
+	int c, depth = 0, in_str = 0, esc = 0;
+
+	if (!r->started) {
+		r->started = 1;
+		c = skip_space(r);
+		if (c != '[')
+			return fail(r, "expected '[' at the start of a JSON array");
+		c = skip_space(r);
+		if (c == ']')
+			goto end;
+		ungetb(r, c);
+	} else {
+		c = skip_space(r);
+		if (c == ']')
+			goto end;
+		if (c != ',')
+			return fail(r, c < 0 ? "unexpected end of file inside the array (missing ']')"
+					 : "expected ',' or ']' between array items");
+	}
+	c = skip_space(r);
+	if (c < 0)
+		return fail(r, "unexpected end of file inside the array (missing ']')");
+	if (c == ']' || c == ',')
+		return fail(r, "empty item in the array (stray ',')");
+	strbuf_reset(&r->item);
+	r->line = r->cur_line;
+	for (;;) {
+		if (r->item.len >= JSON_ITEM_MAX)
+			return fail(r, "array item larger than the 256 MB limit");
+		if (in_str) {
+			if (esc)
+				esc = 0;
+			else if (c == '\\')
+				esc = 1;
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (depth == 0 && (c == ',' || is_space(c))) {
+			ungetb(r, c);
+			break;
+		}
+		strbuf_addch(&r->item, c);
+		if (depth < 0)
+			return fail(r, "unbalanced brackets in array item");
+		if (depth == 0 && !in_str && (c == '}' || c == ']' || c == '"'))
+			break;
+		c = getb(r);
+		if (c < 0)
+			return fail(r, in_str ? "unexpected end of file inside a string"
+					: "unexpected end of file inside an array item");
+	}
+	r->index++;
+	return 1;
+end:
+	c = skip_space(r);
+	if (c >= 0)
+		return fail(r, "unexpected data after the closing ']'");
+	r->finished = 1;
+	return 0;
+}
+
+int json_reader_next(struct json_reader *r)
+{
+	if (r->finished)
+		return 0;
+	if (r->layout == JSON_LAYOUT_AUTO) {
+		int c = skip_space(r);
+		if (c < 0) {
+			r->finished = 1;
+			return 0;
+		}
+		ungetb(r, c);
+		r->layout = c == '[' ? JSON_LAYOUT_ARRAY : JSON_LAYOUT_LINES;
+		if (r->layout == JSON_LAYOUT_ARRAY) {
+			/* restart the array scanner at the '[' */
+			r->started = 0;
+		}
+	}
+	return r->layout == JSON_LAYOUT_ARRAY ? next_element(r) : next_line(r);
+}
+
+void json_write_string(struct strbuf *sb, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+	strbuf_grow(sb, len + 2);
+	strbuf_addch(sb, '"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		strbuf_add(sb, s + start, i - start);
+		start = i + 1;
+		switch (c) {
+		case '"': strbuf_add(sb, "\\\"", 2); break;
+		case '\\': strbuf_add(sb, "\\\\", 2); break;
+		case '\n': strbuf_add(sb, "\\n", 2); break;
+		case '\r': strbuf_add(sb, "\\r", 2); break;
+		case '\t': strbuf_add(sb, "\\t", 2); break;
+		case '\b': strbuf_add(sb, "\\b", 2); break;
+		case '\f': strbuf_add(sb, "\\f", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			strbuf_add(sb, u, 6);
+		}
+		}
+	}
+	strbuf_add(sb, s + start, len - start);
+	strbuf_addch(sb, '"');
+}
+
+const char *json_type_name(const json_t *v)
+{
+	if (!v)
+		return "nothing";
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "an unknown value";
+}
+
+json_t *json_parse(const char *text, size_t len, char *err, size_t errsize)
+{
+	json_error_t je;
+	json_t *v = json_loadb(text, len, 0, &je);
+	if (!v && err)
+		snprintf(err, errsize, "line %d column %d: %s", je.line, je.column, je.text);
+	return v;
+}

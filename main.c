@@ -1,0 +1,103 @@
+/*
+ * main.c - the command table. Set up, look the command up, run it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "db/corpus.h"
+#include "lib/options.h"
+#include "lib/util.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "init", cmd_init, "create or migrate the corpus" },
+	{ "import", cmd_import, "add records from Alpaca / ShareGPT / JSONL / CSV files or URLs" },
+	{ "export", cmd_export, "write Alpaca JSON (+ dataset_info.json), JSONL or ShareGPT, with splits" },
+	{ "search", cmd_search, "full-text search of records and documents (Chinese works)" },
+	{ "sql", cmd_sql, "run SQL on the corpus" },
+	{ "stats", cmd_stats, "counts by stage, origin, source, task and length" },
+	{ "schema", cmd_schema, "the corpus tables and what each column means" },
+	{ "help", cmd_help, "show help for winnow or a command" },
+};
+
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void list_commands(FILE *out)
+{
+	fprintf(out, "usage: winnow [--db PATH] COMMAND [options]\n\n"
+		     "winnow turns raw material into a fine-tuning dataset: import, clean, dedupe,\n"
+		     "review and export records kept in one SQLite corpus.\n\ncommands:\n");
+	for (size_t i = 0; i < COMMAND_COUNT; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'winnow help COMMAND' or 'winnow COMMAND --help' shows a command's options.\n"
+		     "The corpus is ./winnow.db unless --db PATH or WINNOW_DB says otherwise.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *c;
+	if (argc < 2) {
+		list_commands(stdout);
+		return EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c || c->fn == cmd_help) {
+		if (!c)
+			error("unknown command '%s'", argv[1]);
+		list_commands(c ? stdout : stderr);
+		return c ? EXIT_OK : EXIT_USAGE;
+	}
+	char *args[] = { argv[1], "--help", NULL };
+	return c->fn(2, args);
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	const struct command *c;
+
+	/* global options before the command */
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+			opt_db_path = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--db=", 5)) {
+			opt_db_path = argv[i] + 5;
+			i++;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			list_commands(stdout);
+			return EXIT_OK;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("winnow 0.1.0 (corpus schema %d)\n", corpus_schema_version());
+			return EXIT_OK;
+		} else {
+			error("unknown option '%s' before the command", argv[i]);
+			list_commands(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		list_commands(stderr);
+		return EXIT_USAGE;
+	}
+	c = find_command(argv[i]);
+	if (!c) {
+		error("'%s' is not a winnow command; see 'winnow help'", argv[i]);
+		return EXIT_USAGE;
+	}
+	run_set_argv(argc - 1, argv + 1);
+	return c->fn(argc - i, argv + i);
+}
