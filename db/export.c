@@ -163,6 +163,8 @@ static int out_open(struct out_file *f, const char *path)
 	f->path = xstrdup(path);
 	f->tmp = xstrfmt("%s.tmp-%ld", path, (long)getpid());
 	f->count = 0;
+	if (make_parent_dirs(path))
+		return -1;
 	f->fp = fopen(f->tmp, "wb");
 	if (!f->fp)
 		return error("cannot write '%s': %s", f->tmp, strerror(errno));

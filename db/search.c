@@ -321,7 +321,8 @@ int cmd_search(int argc, char **argv)
 		error("search failed: %s", sqlite3_errmsg(db));
 		rc = run_end(&run, EXIT_FAILURE_, "search failed");
 	} else {
-		rc = run_end(&run, EXIT_OK, "%ld %s found%s", found, documents ? "documents" : "records",
+		rc = run_end(&run, EXIT_OK, "%ld %s%s found%s", found, documents ? "document" : "record",
+			     found == 1 ? "" : "s",
 			     found == limit ? " (limit reached; --limit shows more)" : "");
 	}
 out:

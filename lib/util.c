@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)
@@ -179,4 +180,22 @@ int ends_with_ci(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 	return n >= m && !strcasecmp(s + n - m, suffix);
+}
+
+int make_parent_dirs(const char *path)
+{
+	char *dir = xstrdup(path);
+	int rc = 0;
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0777) && errno != EEXIST)
+			rc = error("cannot create folder '%s': %s", dir, strerror(errno));
+		*p = '/';
+		if (rc)
+			break;
+	}
+	free(dir);
+	return rc;
 }

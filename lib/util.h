@@ -47,6 +47,10 @@ uint64_t hash64(const void *data, size_t len, uint64_t seed);
 int parse_long(const char *s, long min, long max, long *out);
 int parse_double(const char *s, double min, double max, double *out);
 
+/* Creates the folders leading to the file at path (like mkdir -p of its
+ * dirname). Returns 0, or prints an error and returns -1. */
+int make_parent_dirs(const char *path);
+
 /* 1 if s ends with suffix (case-insensitive). */
 int ends_with_ci(const char *s, const char *suffix);
 
