@@ -356,6 +356,7 @@ static int write_dataset_info(enum export_format format, char **paths, int n)
 	}
 	struct out_file f = { 0 };
 	if (out_open(&f, info_path)) {
+		out_close(&f, 0);
 		rc = -1;
 		goto out;
 	}
@@ -367,6 +368,31 @@ out:
 	free(info_path);
 	free(dir);
 	return rc ? -1 : 0;
+}
+
+/*
+ * Checks, before any file is written, that dataset_info.json beside path is
+ * absent or a JSON object we can merge into. Returns 0, or -1 after saying why.
+ */
+static int dataset_info_usable(const char *path)
+{
+	char *dir = dir_of(path);
+	char *info_path = xstrfmt("%s/dataset_info.json", dir);
+	json_error_t je;
+	json_t *info = NULL;
+	int rc = 0;
+	FILE *probe = fopen(info_path, "rb");
+	if (probe) {
+		fclose(probe);
+		info = json_load_file(info_path, 0, &je);
+		if (!json_is_object(info))
+			rc = error("'%s' exists but is not a JSON object (%s); move it away or fix it, "
+				   "or pass --no-dataset-info", info_path, info ? "not an object" : je.text);
+	}
+	json_decref(info);
+	free(info_path);
+	free(dir);
+	return rc;
 }
 
 /* out.json + "train" -> out_train.json */
@@ -484,9 +510,20 @@ int cmd_export(int argc, char **argv)
 		strbuf_addf(&sql, " AND (%s)", where);
 	strbuf_addstr(&sql, " ORDER BY id");
 
-	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, NULL) != SQLITE_OK) {
+	const char *tail = NULL;
+	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, &tail) != SQLITE_OK) {
 		error("cannot select records%s: %s", where ? " (check --where)" : "", sqlite3_errmsg(db));
 		rc = run_end(&run, EXIT_USAGE, "nothing exported");
+		goto out;
+	}
+	if (tail && *tail) {
+		/* a ';' in --where ended the statement early; the rest would be ignored */
+		error("--where must be one condition, without ';'");
+		rc = run_end(&run, EXIT_USAGE, "nothing exported");
+		goto out;
+	}
+	if (!no_info && dataset_info_usable(output)) {
+		rc = run_end(&run, EXIT_FAILURE_, "nothing exported; no file was changed");
 		goto out;
 	}
 	if (!sqlite3_stmt_readonly(st)) {

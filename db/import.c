@@ -23,6 +23,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 enum field { F_INSTRUCTION, F_INPUT, F_OUTPUT, F_SYSTEM, F_HISTORY, FIELD_COUNT };
 
@@ -50,6 +51,7 @@ struct importer {
 	long read, added, present, bad;
 	struct strbuf history, err, where;
 	struct strbuf turn_user, turn_assistant, turn_system;	/* ShareGPT turn text */
+	struct flat_object flat;	/* fast path for flat Alpaca objects */
 	struct progress progress;
 };
 
@@ -67,22 +69,36 @@ static int field_fail(struct importer *im, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * The key that holds field f: the --map key, else the first of the common
+ * spellings that `present` finds in obj, else the field's own name.
+ */
+static const char *field_key(struct importer *im, enum field f,
+			     int (*present)(const void *obj, const char *key), const void *obj)
+{
+	if (im->map[f])
+		return im->map[f];
+	for (int i = 0; i < 4 && field_aliases[f][i]; i++)
+		if (present(obj, field_aliases[f][i]))
+			return field_aliases[f][i];
+	return field_names[f];
+}
+
+static int jansson_has(const void *obj, const char *key)
+{
+	return json_object_get(obj, key) != NULL;
+}
+
+static int flat_has(const void *obj, const char *key)
+{
+	return flat_object_get(obj, key) != NULL;
+}
+
 /* Finds the value for field f in obj; sets *key to the key used. */
 static json_t *lookup(struct importer *im, json_t *obj, enum field f, const char **key)
 {
-	if (im->map[f]) {
-		*key = im->map[f];
-		return json_object_get(obj, im->map[f]);
-	}
-	for (int i = 0; i < 4 && field_aliases[f][i]; i++) {
-		json_t *v = json_object_get(obj, field_aliases[f][i]);
-		if (v) {
-			*key = field_aliases[f][i];
-			return v;
-		}
-	}
-	*key = field_names[f];
-	return NULL;
+	*key = field_key(im, f, jansson_has, obj);
+	return json_object_get(obj, *key);
 }
 
 static int string_field(struct importer *im, json_t *obj, enum field f, int required,
@@ -147,6 +163,35 @@ static int alpaca_record(struct importer *im, json_t *obj, struct record *r)
 		return -1;
 	r->history = im->history.buf;
 	r->history_len = im->history.len;
+	return 0;
+}
+
+/* The same as alpaca_record for an object read by the fast flat parser. */
+static int flat_record(struct importer *im, const struct flat_object *obj, struct record *r)
+{
+	const char **text[] = { &r->instruction, &r->input, &r->output, &r->system };
+	size_t *lens[] = { &r->instruction_len, &r->input_len, &r->output_len, &r->system_len };
+	for (int f = F_INSTRUCTION; f <= F_SYSTEM; f++) {
+		const char *key = field_key(im, (enum field)f, flat_has, obj);
+		const struct flat_member *m = flat_object_get(obj, key);
+		int required = f == F_INSTRUCTION || f == F_OUTPUT;
+		if (!m || m->kind == FLAT_NULL) {
+			if (required)
+				return field_fail(im, "field '%s' is missing%s", key,
+						  im->map[f] ? "" : " (use --map to name the key that holds it)");
+			*text[f] = "", *lens[f] = 0;
+		} else if (m->kind != FLAT_STRING) {
+			return field_fail(im, "field '%s' must be a string, found an array", key);
+		} else {
+			*text[f] = m->value, *lens[f] = m->value_len;
+		}
+	}
+	const char *key = field_key(im, F_HISTORY, flat_has, obj);
+	const struct flat_member *h = flat_object_get(obj, key);
+	if (h && h->kind == FLAT_STRING)
+		return field_fail(im, "field '%s' must be a list of [question, answer] pairs, found a string",
+				  key);
+	r->history = "[]", r->history_len = 2;
 	return 0;
 }
 
@@ -334,6 +379,17 @@ static int import_json(struct importer *im, const char *path, enum json_layout l
 			strbuf_addf(&im->where, "%s:%ld (item %ld)", im->name, jr.line, jr.index);
 		else
 			strbuf_addf(&im->where, "%s:%ld", im->name, jr.line);
+		/* flat Alpaca objects skip jansson; anything else, or any error, takes the full path */
+		if (!want_sharegpt && flat_object_parse(&im->flat, jr.item.buf, jr.item.len) &&
+		    (want_alpaca || flat_object_get(&im->flat, "instruction") || im->map[F_INSTRUCTION] ||
+		     (!flat_object_get(&im->flat, "conversations") && !flat_object_get(&im->flat, "messages")))) {
+			if (flat_record(im, &im->flat, &r) ? bad_item(im) : add_record(im, &r)) {
+				rc = -1;
+				break;
+			}
+			progress_update(&im->progress, jr.bytes);
+			continue;
+		}
 		obj = json_parse(jr.item.buf, jr.item.len, perr, sizeof(perr));
 		if (!obj) {
 			field_fail(im, "not valid JSON (%s)", perr);
@@ -364,15 +420,38 @@ static int import_json(struct importer *im, const char *path, enum json_layout l
 		error("%s: %s", im->name, jr.err);
 		rc = -1;
 		im->bad++;
+	} else if (!rc && !im->read && jr.layout != JSON_LAYOUT_ARRAY) {
+		/* "[]" is an empty dataset; a file with no text at all is a mistake */
+		error("%s: the file is empty (no JSON items found)", im->name);
+		rc = -1;
+		im->bad++;
 	}
 	json_reader_close(&jr);
 	return rc;
+}
+
+/*
+ * 1 if s is UTF-8 without NUL bytes. JSON input is checked by jansson;
+ * CSV bytes are not, and spreadsheets often save GBK or UTF-16.
+ */
+static int utf8_text(const char *s, size_t n)
+{
+	while (n) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &cp);
+		if (k <= 0 || cp == 0)
+			return 0;
+		s += k;
+		n -= (size_t)k;
+	}
+	return 1;
 }
 
 static int import_csv(struct importer *im, const char *path, int sep)
 {
 	struct csv_reader cr;
 	int col[FIELD_COUNT];
+	char *col_name[FIELD_COUNT] = { NULL };	/* header of each mapped column, for messages */
 	int rc = 0, got;
 	size_t header_n;
 	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
@@ -383,6 +462,7 @@ static int import_csv(struct importer *im, const char *path, int sep)
 	got = csv_reader_next(&cr);
 	if (got <= 0) {
 		rc = error("%s: %s", im->name, got < 0 ? cr.err : "the file is empty (a header row is needed)");
+		im->bad++;
 		goto out;
 	}
 	header_n = cr.nfields;
@@ -399,6 +479,8 @@ static int import_csv(struct importer *im, const char *path, int sep)
 				if (!strcasecmp(h, field_aliases[f][a]))
 					col[f] = (int)i;
 		}
+		if (col[f] >= 0)
+			col_name[f] = xstrdup(csv_field(&cr, (size_t)col[f]));
 		if (col[f] < 0 && (f == F_INSTRUCTION || f == F_OUTPUT || im->map[f])) {
 			rc = error("%s:1: the header has no column '%s' for %s%s", im->name,
 				   im->map[f] ? im->map[f] : field_names[f], field_names[f],
@@ -421,6 +503,10 @@ static int import_csv(struct importer *im, const char *path, int sep)
 		for (int f = 0; !bad && f < FIELD_COUNT; f++) {
 			*text[f] = col[f] >= 0 ? csv_field(&cr, (size_t)col[f]) : "";
 			*lens[f] = col[f] >= 0 ? csv_field_len(&cr, (size_t)col[f]) : 0;
+			if (!utf8_text(*text[f], *lens[f]))
+				bad = field_fail(im, "column '%s' (%s) is not UTF-8 text; convert the file "
+						 "first, e.g. iconv -f GB18030 -t UTF-8", col_name[f],
+						 field_names[f]);
 		}
 		if (!bad && r.history_len) {
 			/* history in CSV is JSON text; validate and normalise it */
@@ -451,6 +537,8 @@ static int import_csv(struct importer *im, const char *path, int sep)
 		im->bad++;
 	}
 out:
+	for (int f = 0; f < FIELD_COUNT; f++)
+		free(col_name[f]);
 	csv_reader_release(&cr);
 	if (fp != stdin)
 		fclose(fp);
@@ -507,7 +595,9 @@ static char *default_source_name(const char *path)
 			dot = b + i;
 	if (dot)
 		n = (size_t)(dot - b);
-	return n ? xstrndup(b, n) : xstrdup("stdin");
+	if (!strcmp(path, "-") || !n)
+		return xstrdup("stdin");
+	return xstrndup(b, n);
 }
 
 /* csv, tsv or json (layout and record kind then come from the content). */
@@ -619,6 +709,7 @@ int cmd_import(int argc, char **argv)
 	strbuf_init(&im.turn_user, 0);
 	strbuf_init(&im.turn_assistant, 0);
 	strbuf_init(&im.turn_system, 0);
+	strbuf_init(&im.flat.arena, 4096);
 
 	if (sqlite3_exec(im.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		error("the corpus is busy (another winnow is writing to it); try again later");
@@ -670,6 +761,7 @@ out:
 	strbuf_release(&im.turn_user);
 	strbuf_release(&im.turn_assistant);
 	strbuf_release(&im.turn_system);
+	strbuf_release(&im.flat.arena);
 	for (int f = 0; f < FIELD_COUNT; f++)
 		free(im.map[f]);
 	strbuf_release(&content_type);

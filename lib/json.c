@@ -62,7 +62,10 @@ static int getb(struct json_reader *r)
 
 static void ungetb(struct json_reader *r, int c)
 {
-	/* only ever called right after getb, so the byte is still in buf */
+	/* only ever called right after getb, so the byte is still in buf;
+	 * at the end of input there is nothing to put back */
+	if (c < 0)
+		return;
 	r->pos--;
 	r->bytes--;
 	if (c == '\n')
@@ -167,6 +170,11 @@ static int next_element(struct json_reader *r)
 		} else if (c == '{' || c == '[') {
 			depth++;
 		} else if (c == '}' || c == ']') {
+			if (depth == 0 && r->item.len) {
+				/* the ']' closing the array after a bare number or word */
+				ungetb(r, c);
+				break;
+			}
 			depth--;
 		} else if (depth == 0 && (c == ',' || is_space(c))) {
 			ungetb(r, c);
@@ -262,7 +270,7 @@ const char *json_type_name(const json_t *v)
 json_t *json_parse(const char *text, size_t len, char *err, size_t errsize)
 {
 	json_error_t je;
-	json_t *v = json_loadb(text, len, 0, &je);
+	json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &je);
 	if (!v && err)
 		snprintf(err, errsize, "line %d column %d: %s", je.line, je.column, je.text);
 	return v;

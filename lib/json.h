@@ -57,4 +57,35 @@ const char *json_type_name(const json_t *v);
 /* Parses text as one JSON value; on failure writes "line L column C: msg". */
 json_t *json_parse(const char *text, size_t len, char *err, size_t errsize);
 
+/*
+ * Fast path for the common case of a flat object (Alpaca records): every
+ * value a string, null or an empty array. Values are unescaped into the
+ * object's own arena; keys and values are NUL-terminated.
+ */
+#define FLAT_MAX_MEMBERS 32
+
+enum flat_kind { FLAT_STRING, FLAT_NULL, FLAT_EMPTY_ARRAY };
+
+struct flat_member {
+	const char *key, *value;
+	size_t key_len, value_len;
+	enum flat_kind kind;
+};
+
+struct flat_object {
+	size_t n;
+	struct flat_member members[FLAT_MAX_MEMBERS];
+	struct strbuf arena;	/* owns the text of keys and values */
+};
+
+/*
+ * Parses text as a flat object. Returns 1 on success; 0 when the text is not
+ * a flat object or not valid JSON (nested values, numbers, bad escapes,
+ * invalid UTF-8, too many members) — the caller then parses it with jansson,
+ * which reports errors precisely. Pointers stay valid until the next call.
+ */
+int flat_object_parse(struct flat_object *obj, const char *text, size_t len);
+/* The last member called key, or NULL. */
+const struct flat_member *flat_object_get(const struct flat_object *obj, const char *key);
+
 #endif
