@@ -306,8 +306,9 @@ static void print_counts(sqlite3 *db, const char *title, const char *sql, int64_
 	sqlite3_stmt *st = corpus_prepare(db, sql);
 	if (!st)
 		return;
+	int rows = 0;
 	printf("\n%s\n", title);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while (sqlite3_step(st) == SQLITE_ROW && ++rows) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
 		int64_t n = sqlite3_column_int64(st, 1);
 		struct strbuf cell = STRBUF_INIT;
@@ -316,6 +317,8 @@ static void print_counts(sqlite3 *db, const char *title, const char *sql, int64_
 		       total ? 100.0 * (double)n / (double)total : 0.0);
 		strbuf_release(&cell);
 	}
+	if (!rows)
+		printf("  (none)\n");
 	sqlite3_finalize(st);
 }
 
