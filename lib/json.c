@@ -131,6 +131,7 @@ static int next_element(struct json_reader *r)
 {
 	int c, depth = 0, in_str = 0, esc = 0;
 
+
 	if (!r->started) {
 		r->started = 1;
 		c = skip_space(r);
@@ -155,41 +156,73 @@ static int next_element(struct json_reader *r)
 		return fail(r, "empty item in the array (stray ',')");
 	strbuf_reset(&r->item);
 	r->line = r->cur_line;
+	ungetb(r, c);
+	/*
+	 * Scan the read buffer directly and copy whole spans: this loop sees
+	 * every byte of a multi-gigabyte import, so it avoids a call per byte.
+	 * State (depth, in_str, esc) carries over buffer refills.
+	 */
 	for (;;) {
-		if (r->item.len >= JSON_ITEM_MAX)
-			return fail(r, "array item larger than the 256 MB limit");
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			depth++;
-		} else if (c == '}' || c == ']') {
-			if (depth == 0 && r->item.len) {
-				/* the ']' closing the array after a bare number or word */
-				ungetb(r, c);
+		const char *b, *p, *e;
+		int done = 0;
+		if (r->pos == r->len) {
+			r->len = fread(r->buf, 1, READ_CHUNK, r->fp);
+			r->pos = 0;
+			if (!r->len)
+				return fail(r, in_str ? "unexpected end of file inside a string"
+						: "unexpected end of file inside an array item");
+		}
+		b = p = r->buf + r->pos;
+		e = r->buf + r->len;
+		while (p < e) {
+			unsigned char ch = (unsigned char)*p;
+			if (in_str) {
+				if (esc)
+					esc = 0;
+				else if (ch == '\\')
+					esc = 1;
+				else if (ch == '"' && (in_str = 0, depth == 0)) {
+					p++;
+					done = 1;
+					break;
+				}
+				p++;
+				continue;
+			}
+			if (ch == '"') {
+				in_str = 1;
+			} else if (ch == '{' || ch == '[') {
+				depth++;
+			} else if (ch == '}' || ch == ']') {
+				if (depth == 0) {
+					/* the ']' closing the array after a bare number or word */
+					done = 1;
+					break;
+				}
+				if (--depth == 0) {
+					p++;
+					done = 1;
+					break;
+				}
+			} else if (depth == 0 && (ch == ',' || is_space(ch))) {
+				done = 1;
 				break;
 			}
-			depth--;
-		} else if (depth == 0 && (c == ',' || is_space(c))) {
-			ungetb(r, c);
-			break;
+			p++;
 		}
-		strbuf_addch(&r->item, c);
-		if (depth < 0)
-			return fail(r, "unbalanced brackets in array item");
-		if (depth == 0 && !in_str && (c == '}' || c == ']' || c == '"'))
+		size_t n = (size_t)(p - b);
+		if (r->item.len + n > JSON_ITEM_MAX)
+			return fail(r, "array item larger than the 256 MB limit");
+		strbuf_add(&r->item, b, n);
+		for (const char *q = b; (q = memchr(q, '\n', (size_t)(p - q))); q++)
+			r->cur_line++;
+		r->bytes += n;
+		r->pos += n;
+		if (done)
 			break;
-		c = getb(r);
-		if (c < 0)
-			return fail(r, in_str ? "unexpected end of file inside a string"
-					: "unexpected end of file inside an array item");
 	}
+	if (!r->item.len)
+		return fail(r, "unbalanced brackets in array item");
 	r->index++;
 	return 1;
 end:
