@@ -253,18 +253,33 @@ int json_reader_next(struct json_reader *r)
 	return r->layout == JSON_LAYOUT_ARRAY ? next_element(r) : next_line(r);
 }
 
+/* Nonzero if any byte of w is < 0x20, '"' or '\\' (eight bytes at a time). */
+static inline uint64_t needs_escape(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+	return ((w - ones * 0x20) | (quote - ones) | (backslash - ones)) & ~w & high;
+}
+
 void json_write_string(struct strbuf *sb, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t start = 0;
+	size_t start = 0, i = 0;
 	strbuf_grow(sb, len + 2);
 	strbuf_addch(sb, '"');
-	for (size_t i = 0; i < len; i++) {
+	while (i < len) {
+		uint64_t w;
+		while (i + 8 <= len && (memcpy(&w, s + i, 8), !needs_escape(w)))
+			i += 8;
+		if (i == len)
+			break;
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			i++;
 			continue;
+		}
 		strbuf_add(sb, s + start, i - start);
-		start = i + 1;
+		start = ++i;
 		switch (c) {
 		case '"': strbuf_add(sb, "\\\"", 2); break;
 		case '\\': strbuf_add(sb, "\\\\", 2); break;
