@@ -80,6 +80,11 @@ static int parse_splits(const char *spec, struct split *splits, int *n,
 	if (!rc && (*n == 0 || fabs(sum - 1.0) > 1e-6))
 		rc = usage_error(help, "the fractions of '--split' must add up to 1 (they add up to %g)", sum);
 	string_list_clear(&parts);
+	if (rc) {
+		for (int j = 0; j < *n; j++)
+			free(splits[j].name);
+		*n = 0;
+	}
 	return rc ? -1 : 0;
 }
 
@@ -214,6 +219,26 @@ static void add_turn(struct strbuf *sb, const char *indent, int first, const cha
 	strbuf_addch(sb, '}');
 }
 
+/*
+ * Parses a history column; returns the list, or NULL when it is not a list
+ * of [question, answer] string pairs (someone edited it with `winnow sql`).
+ */
+static json_t *parse_history(const char *history)
+{
+	size_t i;
+	json_t *pair, *h = json_parse(history, strlen(history), NULL, 0);
+	if (!json_is_array(h))
+		goto bad;
+	json_array_foreach(h, i, pair)
+		if (json_array_size(pair) != 2 || !json_is_string(json_array_get(pair, 0)) ||
+		    !json_is_string(json_array_get(pair, 1)))
+			goto bad;
+	return h;
+bad:
+	json_decref(h);
+	return NULL;
+}
+
 /* Columns: id, instruction, input, output, system, history. */
 static int format_record(struct exporter *ex, sqlite3_stmt *st)
 {
@@ -232,6 +257,13 @@ static int format_record(struct exporter *ex, sqlite3_stmt *st)
 				   sqlite3_column_bytes(st, c));
 		}
 		if (has_history) {
+			/* written as stored, so check it: a hand-edited column must not break the file */
+			json_t *h = parse_history(history);
+			if (!h)
+				return error("record %lld has a corrupt history column (not a list of "
+					     "[question, answer] pairs); fix it with winnow sql --write",
+					     (long long)sqlite3_column_int64(st, 0));
+			json_decref(h);
 			strbuf_addf(sb, ",%s\"history\":%s%s", ind, ex->pretty ? " " : "", history);
 		}
 	} else {
@@ -239,14 +271,13 @@ static int format_record(struct exporter *ex, sqlite3_stmt *st)
 		strbuf_addf(sb, "%s\"conversations\":%s[", ind, ex->pretty ? " " : "");
 		int first = 1;
 		if (has_history) {
-			json_t *h = json_parse(history, strlen(history), NULL, 0);
+			json_t *h = parse_history(history);
 			size_t i;
 			json_t *pair;
-			if (!json_is_array(h)) {
-				json_decref(h);
-				return error("record %lld has a corrupt history column",
+			if (!h)
+				return error("record %lld has a corrupt history column (not a list of "
+					     "[question, answer] pairs); fix it with winnow sql --write",
 					     (long long)sqlite3_column_int64(st, 0));
-			}
 			json_array_foreach(h, i, pair) {
 				json_t *q = json_array_get(pair, 0), *a = json_array_get(pair, 1);
 				add_turn(sb, turn_ind, first, "human", json_string_value(q) ? json_string_value(q) : "",
@@ -455,14 +486,22 @@ int cmd_export(int argc, char **argv)
 
 	memset(&ex, 0, sizeof(ex));
 	argc = parse_options(argc, argv, opts, &export_help);
-	if (argc < 0)
-		return options_exit_code(argc);
-	if (argc > 0)
-		return usage_error(&export_help, "unexpected argument '%s' (the file goes after -o)", argv[0]);
-	if (!output)
-		return usage_error(&export_help, "say where to write with -o FILE");
-	if (split_spec && parse_splits(split_spec, splits, &nsplits, &export_help))
-		return EXIT_USAGE;
+	if (argc < 0) {
+		rc = options_exit_code(argc);
+		goto out;
+	}
+	if (argc > 0) {
+		rc = usage_error(&export_help, "unexpected argument '%s' (the file goes after -o)", argv[0]);
+		goto out;
+	}
+	if (!output) {
+		rc = usage_error(&export_help, "say where to write with -o FILE");
+		goto out;
+	}
+	if (split_spec && parse_splits(split_spec, splits, &nsplits, &export_help)) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	ex.format = !strcmp(format_name, "jsonl") ? EXPORT_JSONL
 		  : !strcmp(format_name, "sharegpt") ? EXPORT_SHAREGPT : EXPORT_ALPACA;
 	ex.pretty = pretty && ex.format != EXPORT_JSONL;
@@ -481,9 +520,9 @@ int cmd_export(int argc, char **argv)
 		}
 		for (size_t i = 0; i < all.nr; i++) {
 			if (stage_from_name(all.items[i]) < 0) {
-				string_list_clear(&all);
 				rc = usage_error(&export_help, "option '--stage' does not know '%s' (stages: raw, "
 						 "clean, unique, approved, rejected, duplicate)", all.items[i]);
+				string_list_clear(&all);
 				goto out;
 			}
 			strbuf_addf(&stage_list, "%s'%s'", i ? "," : "", all.items[i]);
@@ -497,6 +536,22 @@ int cmd_export(int argc, char **argv)
 		goto out;
 	}
 	run_begin(&run, db, "export");
+
+	for (size_t i = 0; i < sources.nr; i++) {
+		sqlite3_stmt *q = corpus_prepare(db, "SELECT 1 FROM sources WHERE name = ?");
+		int found = 0;
+		if (q) {
+			sqlite3_bind_text(q, 1, sources.items[i], -1, SQLITE_STATIC);
+			found = sqlite3_step(q) == SQLITE_ROW;
+			sqlite3_finalize(q);
+		}
+		if (!found) {
+			error("there is no source called '%s'; winnow sql \"SELECT name FROM sources\" lists them",
+			      sources.items[i]);
+			rc = run_end(&run, EXIT_USAGE, "nothing exported");
+			goto out;
+		}
+	}
 
 	strbuf_addf(&sql, "SELECT id, instruction, input, output, system, history FROM records "
 		    "WHERE stage IN (%s)", stage_list.buf);
@@ -613,10 +668,13 @@ int cmd_export(int argc, char **argv)
 		}
 		if (nsplits)
 			strbuf_addch(&detail, ')');
-		if (!written)
+		if (!written && !strstr(stage_list.buf, "'raw'"))
 			warning("no records matched: records are exported from stages %s; raw records need "
 				"'winnow clean' and 'winnow dedupe' first, or pass --stage raw", stage_list.buf);
-		rc = run_end(&run, EXIT_OK, "%ld records written to %s%s%s", written,
+		else if (!written)
+			warning("no records matched (stages %s%s%s)", stage_list.buf,
+				sources.nr ? ", --source" : "", where ? ", --where" : "");
+		rc = run_end(&run, EXIT_OK, "%ld record%s written to %s%s%s", written, written == 1 ? "" : "s",
 			     nsplits ? "" : "'", nsplits ? "splits" : output, nsplits ? detail.buf : "'");
 		strbuf_release(&detail);
 	}
