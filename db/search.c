@@ -10,6 +10,7 @@
  * Invariant: after fts_sync(), X_fts holds exactly the current text of
  * every row of X.
  */
+#define _GNU_SOURCE
 #include "corpus.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
@@ -131,7 +132,7 @@ static void like_snippet(struct strbuf *out, sqlite3_stmt *st, int first_col, in
 {
 	for (int c = first_col; c < first_col + ncols; c++) {
 		const char *text = (const char *)sqlite3_column_text(st, c);
-		const char *hit = text ? strstr(text, term) : NULL;
+		const char *hit = text ? strcasestr(text, term) : NULL;
 		if (!hit)
 			continue;
 		const char *b = hit;
@@ -148,7 +149,7 @@ static void like_snippet(struct strbuf *out, sqlite3_stmt *st, int first_col, in
 			strbuf_addstr(out, "…");
 		strbuf_add(out, b, (size_t)(hit - b));
 		strbuf_addstr(out, open);
-		strbuf_addstr(out, term);
+		strbuf_add(out, hit, strlen(term));
 		strbuf_addstr(out, close);
 		strbuf_add(out, hit + strlen(term), (size_t)(e - hit - (long)strlen(term)));
 		if (*e)
@@ -251,7 +252,7 @@ int cmd_search(int argc, char **argv)
 	for (size_t i = 0; i < like_terms.nr; i++) {
 		strbuf_addstr(&sql, " AND (");
 		for (int c = 0; c < ncols; c++)
-			strbuf_addf(&sql, "%sinstr(%s.%s, ?%d)", c ? " OR " : "", alias,
+			strbuf_addf(&sql, "%sinstr(lower(%s.%s), lower(?%d))", c ? " OR " : "", alias,
 				    documents ? (c ? "text" : "title") : (c == 0 ? "instruction" : c == 1 ? "input" : "output"),
 				    bind);
 		strbuf_addch(&sql, ')');

@@ -10,6 +10,7 @@
 #include "../lib/text.h"
 #include "../lib/util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,14 +170,22 @@ static long run_statement(sqlite3 *db, sqlite3_stmt *st, enum sql_format format,
 					strbuf_addstr(&cell, "null");
 					break;
 				case SQLITE_INTEGER:
-				case SQLITE_FLOAT:
 					strbuf_addstr(&cell, (const char *)sqlite3_column_text(st, c));
 					break;
+				case SQLITE_FLOAT:
+					/* JSON has no infinity or NaN */
+					if (isfinite(sqlite3_column_double(st, c)))
+						strbuf_addstr(&cell, (const char *)sqlite3_column_text(st, c));
+					else
+						strbuf_addstr(&cell, "null");
+					break;
 				default: {
-					struct strbuf v = STRBUF_INIT;
+					struct strbuf v = STRBUF_INIT, valid = STRBUF_INIT;
 					cell_text(&v, st, c);
-					json_write_string(&cell, v.buf, v.len);
+					text_append_valid(&valid, v.buf, v.len);
+					json_write_string(&cell, valid.buf, valid.len);
 					strbuf_release(&v);
+					strbuf_release(&valid);
 				}
 				}
 			}
@@ -215,6 +224,14 @@ static long run_statement(sqlite3 *db, sqlite3_stmt *st, enum sql_format format,
 	strbuf_release(&cell);
 	(void)db;
 	return rows;
+}
+
+/* Read-only mode: ATTACH would create files, so it needs --write too. */
+static int deny_attach(void *ctx, int action, const char *a, const char *b, const char *c,
+		       const char *d)
+{
+	(void)ctx, (void)a, (void)b, (void)c, (void)d;
+	return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
 }
 
 static const struct command_help sql_help = {
@@ -260,8 +277,10 @@ int cmd_sql(int argc, char **argv)
 	if (!db)
 		return EXIT_FAILURE_;
 	run_begin(&run, db, "sql");
-	if (!write)
+	if (!write) {
 		corpus_exec(db, "PRAGMA query_only = 1");
+		sqlite3_set_authorizer(db, deny_attach, NULL);
+	}
 	tail = argv[0];
 	while (tail && *tail) {
 		sqlite3_stmt *st = NULL;
@@ -290,6 +309,7 @@ int cmd_sql(int argc, char **argv)
 		rows += n;
 		statements++;
 	}
+	sqlite3_set_authorizer(db, NULL, NULL);
 	sqlite3_exec(db, "PRAGMA query_only = 0", NULL, NULL, NULL);
 	run_count(&run, "statements", statements);
 	run_count(&run, "rows", rows);

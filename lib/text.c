@@ -61,3 +61,21 @@ size_t text_fit(struct strbuf *out, const char *s, size_t len, size_t width)
 	}
 	return w;
 }
+
+void text_append_valid(struct strbuf *out, const char *s, size_t len)
+{
+	size_t i = 0, run = 0;
+	while (i < len) {
+		utf8proc_int32_t cp;
+		utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+						      (utf8proc_ssize_t)(len - i), &cp);
+		if (n > 0) {
+			i += (size_t)n;
+			continue;
+		}
+		strbuf_add(out, s + run, i - run);
+		strbuf_addstr(out, "\xEF\xBF\xBD");
+		run = ++i;
+	}
+	strbuf_add(out, s + run, len - run);
+}

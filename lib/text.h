@@ -18,4 +18,7 @@ size_t text_width(const char *s, size_t len);
  */
 size_t text_fit(struct strbuf *out, const char *s, size_t len, size_t width);
 
+/* Appends s to out with every invalid UTF-8 sequence replaced by U+FFFD. */
+void text_append_valid(struct strbuf *out, const char *s, size_t len);
+
 #endif
