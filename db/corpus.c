@@ -15,6 +15,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* winnow_content_hash(instruction, input, output, system, history) for SQL. */
+static void sql_content_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *text[5];
+	size_t len[5];
+	(void)argc;
+	for (int i = 0; i < 5; i++) {
+		text[i] = (const char *)sqlite3_value_text(argv[i]);
+		len[i] = (size_t)sqlite3_value_bytes(argv[i]);
+		if (!text[i])
+			text[i] = i == 4 ? "[]" : "", len[i] = i == 4 ? 2 : 0;
+	}
+	struct record r = { text[0], text[1], text[2], text[3], text[4],
+			    len[0], len[1], len[2], len[3], len[4] };
+	sqlite3_result_int64(ctx, record_hash(&r));
+}
+
 sqlite3 *corpus_open(const char *path, unsigned flags)
 {
 	sqlite3 *db = NULL;
@@ -32,6 +49,8 @@ sqlite3 *corpus_open(const char *path, unsigned flags)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 10000);
+	sqlite3_create_function(db, "winnow_content_hash", 5, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+				NULL, sql_content_hash, NULL, NULL);
 	sqlite3_extended_result_codes(db, 1);
 	if (corpus_exec(db, "PRAGMA journal_mode = WAL") ||
 	    corpus_exec(db, "PRAGMA foreign_keys = ON") ||

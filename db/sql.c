@@ -280,6 +280,12 @@ int cmd_sql(int argc, char **argv)
 	if (!write) {
 		corpus_exec(db, "PRAGMA query_only = 1");
 		sqlite3_set_authorizer(db, deny_attach, NULL);
+	} else {
+		/* text edited by hand keeps its content hash true (this connection only) */
+		corpus_exec(db, "CREATE TEMP TRIGGER records_rehash AFTER UPDATE OF instruction, input, "
+				"output, system, history ON records BEGIN UPDATE records SET content_hash = "
+				"winnow_content_hash(new.instruction, new.input, new.output, new.system, "
+				"new.history) WHERE id = new.id; END");
 	}
 	tail = argv[0];
 	while (tail && *tail) {

@@ -115,4 +115,19 @@ done
 like "$out" "history" "and the records columns"
 like "$out" "JSON list of earlier [question, answer] turns" "each with a comment"
 
+# editing text by hand keeps the content hash true, so re-importing the old text adds it again
+printf '[{"instruction": "hash me", "output": "before"}]\n' > h.json
+"$WINNOW" import h.json >/dev/null 2>&1
+old_hash=$(sql "SELECT content_hash FROM records WHERE instruction = 'hash me'")
+run sql --write "UPDATE records SET output = 'after' WHERE instruction = 'hash me'"
+is "$rc" 0 "an edit with --write succeeds"
+new_hash=$(sql "SELECT content_hash FROM records WHERE instruction = 'hash me'")
+[ -n "$new_hash" ] && [ "$new_hash" != "$old_hash" ]
+ok $? "the content hash follows the edited text (regression: it kept the old hash)"
+run import h.json
+like "$err" "1 added" "so the original text imports again as a new record"
+printf '[{"instruction": "hash me", "output": "after"}]\n' > h2.json
+run import h2.json
+like "$err" "0 added, 1 already present" "and the edited text counts as present"
+
 done_testing
