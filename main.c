@@ -4,9 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clean/clean.h"
+#include "crawl/crawl.h"
+#include "crawl/llm.h"
 #include "db/corpus.h"
+#include "dedupe/dedupe.h"
 #include "lib/options.h"
 #include "lib/util.h"
+#include "train/model.h"
+#include "train/tokenizer.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -18,10 +24,25 @@ static const struct command {
 	{ "init", cmd_init, "create or migrate the corpus" },
 	{ "import", cmd_import, "add records from Alpaca / ShareGPT / JSONL / CSV files or URLs" },
 	{ "export", cmd_export, "write Alpaca JSON (+ dataset_info.json), JSONL or ShareGPT, with splits" },
+	{ "clean", cmd_clean, "normalise, filter and mask PII (raw -> clean | rejected)" },
+	{ "dedupe", cmd_dedupe, "remove exact and near-duplicate records (clean -> unique | duplicate)" },
+	{ "llm", cmd_llm, "ask the configured LLM platform one prompt; spend by provider, model, task" },
+	{ "task", cmd_task, "generation tasks: instruction prompt, seed examples, mode" },
+	{ "feedback", cmd_feedback, "mistakes found in review, fed back into a task's prompts" },
+	{ "generate", cmd_generate, "ask an LLM platform for new records like a task's seeds" },
+	{ "answer", cmd_answer, "write the outputs of a questions task's records with an LLM" },
+	{ "augment", cmd_augment, "variants of records with an LLM: paraphrase, evol-deepen/broaden, translate" },
 	{ "search", cmd_search, "full-text search of records and documents (Chinese works)" },
 	{ "sql", cmd_sql, "run SQL on the corpus" },
 	{ "stats", cmd_stats, "counts by stage, origin, source, task and length" },
 	{ "schema", cmd_schema, "the corpus tables and what each column means" },
+	{ "tokenize", cmd_tokenize, "token ids or counts of each line under a Hugging Face tokenizer" },
+	{ "model", cmd_model, "create a random Llama model in Hugging Face layout (model init)" },
+	{ "eval", cmd_eval, "mean loss and perplexity of base models on a test file" },
+	{ "chat", cmd_chat, "talk to a model: one prompt or a conversation on stdin" },
+	{ "source", cmd_source, "add, list or remove the sites to crawl (rules and schedule)" },
+	{ "crawl", cmd_crawl, "fetch what is due from the sites, extract main text and Q&A, store" },
+	{ "extract", cmd_extract, "print the main text (or Q&A records) of one page or file" },
 	{ "help", cmd_help, "show help for winnow or a command" },
 };
 

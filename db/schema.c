@@ -134,6 +134,94 @@ static const char *const migrations[] = {
 	"WHEN old.id <= (SELECT indexed_upto FROM fts_state WHERE name = 'documents') BEGIN\n"
 	"  INSERT OR IGNORE INTO fts_pending_documents VALUES (old.id, old.title, old.text);\n"
 	"END;\n",
+	/* 2: dedupe remembers what it hashed, so a nightly run only hashes new records */
+	"CREATE TABLE dedupe_signatures (\n"
+	"  record_id INTEGER PRIMARY KEY REFERENCES records(id) ON DELETE CASCADE,\n"
+	"  exact_hash INTEGER NOT NULL,\n"
+	"  prompt_hash INTEGER NOT NULL,\n"
+	"  scheme INTEGER NOT NULL,\n"
+	"  bands BLOB NOT NULL\n"
+	");\n"
+	"CREATE INDEX records_duplicate_of ON records(duplicate_of) WHERE duplicate_of IS NOT NULL;\n",
+	/* 3: clean records the main script of each record */
+	"ALTER TABLE records ADD COLUMN lang TEXT NOT NULL DEFAULT '';\n",
+	/* 4: LLM calls (log and cache), generation tasks' prompt and seeds, feedback */
+	"CREATE TABLE llm_calls (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  cache_key INTEGER NOT NULL,\n"
+	"  provider TEXT NOT NULL,\n"
+	"  model TEXT NOT NULL,\n"
+	"  task TEXT NOT NULL DEFAULT '',\n"
+	"  sample INTEGER NOT NULL DEFAULT 0,\n"
+	"  request TEXT NOT NULL,\n"
+	"  response TEXT NOT NULL DEFAULT '',\n"
+	"  status TEXT NOT NULL,\n"
+	"  http_status INTEGER,\n"
+	"  finish_reason TEXT NOT NULL DEFAULT '',\n"
+	"  tokens_in INTEGER NOT NULL DEFAULT 0,\n"
+	"  tokens_out INTEGER NOT NULL DEFAULT 0,\n"
+	"  latency REAL,\n"
+	"  run_id INTEGER,\n"
+	"  created_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX llm_calls_cache ON llm_calls(cache_key);\n"
+	"ALTER TABLE tasks ADD COLUMN prompt TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE tasks ADD COLUMN seeds TEXT NOT NULL DEFAULT '[]';\n"
+	"ALTER TABLE tasks ADD COLUMN mode TEXT NOT NULL DEFAULT 'questions'\n"
+	"  CHECK (mode IN ('questions','pairs','from-documents'));\n"
+	"ALTER TABLE tasks ADD COLUMN system TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE tasks ADD COLUMN rounds INTEGER NOT NULL DEFAULT 0;\n"
+	"CREATE TABLE feedback (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,\n"
+	"  text TEXT NOT NULL,\n"
+	"  origin TEXT NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual','review')),\n"
+	"  annotation_id INTEGER REFERENCES annotations(id),\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  UNIQUE (task_id, text)\n"
+	");\n"
+	"ALTER TABLE records ADD COLUMN llm_call_id INTEGER REFERENCES llm_calls(id);\n",
+	/* 5: the crawl frontier, the one-crawl-at-a-time lock, robots.txt cache */
+	"CREATE TABLE pages (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,\n"
+	"  url TEXT NOT NULL,\n"
+	"  page_key TEXT NOT NULL,\n"
+	"  final_url TEXT,\n"
+	"  kind TEXT NOT NULL DEFAULT 'page' CHECK (kind IN ('page','sitemap')),\n"
+	"  depth INTEGER NOT NULL DEFAULT 0,\n"
+	"  status TEXT NOT NULL DEFAULT 'pending'\n"
+	"    CHECK (status IN ('pending','fetched','failed','blocked')),\n"
+	"  http_status INTEGER,\n"
+	"  etag TEXT,\n"
+	"  last_modified TEXT,\n"
+	"  content_hash INTEGER,\n"
+	"  document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,\n"
+	"  records INTEGER NOT NULL DEFAULT 0,\n"
+	"  tries INTEGER NOT NULL DEFAULT 0,\n"
+	"  next_fetch_at INTEGER NOT NULL DEFAULT 0,\n"
+	"  fetched_at TEXT,\n"
+	"  last_error TEXT,\n"
+	"  run_id INTEGER,\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  UNIQUE (source_id, page_key)\n"
+	");\n"
+	"CREATE INDEX pages_due ON pages(source_id, next_fetch_at);\n"
+	"CREATE TABLE crawl_lock (\n"
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+	"  pid INTEGER NOT NULL,\n"
+	"  host TEXT NOT NULL,\n"
+	"  started_at TEXT NOT NULL\n"
+	");\n"
+	"CREATE TABLE robots_cache (\n"
+	"  site TEXT PRIMARY KEY,\n"
+	"  status INTEGER NOT NULL,\n"
+	"  body TEXT NOT NULL,\n"
+	"  fetched_at INTEGER NOT NULL\n"
+	");\n"
+	"ALTER TABLE documents ADD COLUMN lang TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE documents ADD COLUMN fetched_at TEXT;\n"
+	"ALTER TABLE sources ADD COLUMN last_crawl_at INTEGER;\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -209,6 +297,8 @@ static const struct column_doc {
 	{ "records", "duplicate_of", "for duplicates: the record kept in its place" },
 	{ "records", "created_at", "when it was added (UTC, ISO 8601)" },
 	{ "records", "updated_at", "when its text or stage last changed" },
+	{ "records", "lang", "main script of instruction+input+output, set by clean: zh, en, other, "
+	  "or '' (no letters, or not cleaned yet)" },
 	{ "annotations", NULL, "who (person or llm:MODEL) said what about which record" },
 	{ "annotations", "id", "annotation id" },
 	{ "annotations", "record_id", "the record (records.id)" },
@@ -218,6 +308,42 @@ static const struct column_doc {
 	{ "annotations", "tags", "comma-separated error tags" },
 	{ "annotations", "note", "free-text note; rejection notes become task feedback" },
 	{ "annotations", "created_at", "when it was made" },
+	{ "pages", NULL, "the crawl frontier: every URL a site source knows, with its fetch state" },
+	{ "pages", "id", "page id" },
+	{ "pages", "source_id", "the site source it belongs to (sources.id)" },
+	{ "pages", "url", "URL to fetch, canonical (lower-case host, no fragment, no default port)" },
+	{ "pages", "page_key", "the URL without a leading www. in the host: one row per page of a site" },
+	{ "pages", "final_url", "URL after redirects at the last fetch" },
+	{ "pages", "kind", "page, or sitemap (an XML sitemap or sitemap index)" },
+	{ "pages", "depth", "links followed from a start URL or sitemap to reach it" },
+	{ "pages", "status", "pending (not fetched yet, or waiting to retry), fetched, failed, "
+	  "or blocked (robots.txt or the source's rules say no)" },
+	{ "pages", "http_status", "HTTP status of the last response (304 = not modified)" },
+	{ "pages", "etag", "ETag of the last response, sent back as If-None-Match" },
+	{ "pages", "last_modified", "Last-Modified of the last response, sent back as If-Modified-Since" },
+	{ "pages", "content_hash", "64-bit hash of the last body; an equal body is not extracted again" },
+	{ "pages", "document_id", "the document extracted from it (documents.id)" },
+	{ "pages", "records", "Q&A records the last extraction made from it" },
+	{ "pages", "tries", "failed attempts in a row (retries back off exponentially)" },
+	{ "pages", "next_fetch_at", "when it is due again, unix seconds (recrawl, retry or Retry-After)" },
+	{ "pages", "fetched_at", "when it was last fetched (UTC, ISO 8601)" },
+	{ "pages", "last_error", "why the last attempt failed: http-404, timeout, too-large, ..." },
+	{ "pages", "run_id", "the crawl run (runs.id) that last finished with it" },
+	{ "pages", "created_at", "when it was discovered" },
+	{ "crawl_lock", NULL, "the crawl running on this corpus, if any (one at a time)" },
+	{ "crawl_lock", "id", "always 1" },
+	{ "crawl_lock", "pid", "process id of the running crawl" },
+	{ "crawl_lock", "host", "machine it runs on" },
+	{ "crawl_lock", "started_at", "when it started (UTC, ISO 8601)" },
+	{ "robots_cache", NULL, "robots.txt per site, kept 24 hours" },
+	{ "robots_cache", "site", "host[:port] without www." },
+	{ "robots_cache", "status", "HTTP status robots.txt answered with (0 = unreachable)" },
+	{ "robots_cache", "body", "the robots.txt text" },
+	{ "robots_cache", "fetched_at", "when it was fetched, unix seconds" },
+	{ "documents", "lang", "language of the text: the page's lang attribute, else its main script "
+	  "(en, zh, ja, ko, ru, ar), '' when unknown" },
+	{ "documents", "fetched_at", "when the page was fetched (UTC, ISO 8601); NULL if not crawled" },
+	{ "sources", "last_crawl_at", "when a crawl of this site last started, unix seconds" },
 	{ "runs", NULL, "one row per command run: read it to see what cron did overnight" },
 	{ "runs", "id", "run id" },
 	{ "runs", "command", "the winnow command (import, crawl, ...)" },
@@ -232,6 +358,47 @@ static const struct column_doc {
 	{ "stage_transitions", NULL, "the legal record stage moves (enforced by a trigger)" },
 	{ "stage_transitions", "from_stage", "stage a record may leave" },
 	{ "stage_transitions", "to_stage", "stage it may move to" },
+	{ "dedupe_signatures", NULL, "what dedupe remembers about each kept record, so later runs hash only new ones" },
+	{ "dedupe_signatures", "record_id", "the record (records.id), kept as unique or approved" },
+	{ "dedupe_signatures", "exact_hash", "64-bit hash of instruction+input+output after case, width, space and "
+	  "punctuation folding; equal means exact duplicate" },
+	{ "dedupe_signatures", "prompt_hash", "the same hash of instruction+input only; equal with a different "
+	  "output is a conflict" },
+	{ "dedupe_signatures", "scheme", "id of the shingle/MinHash/LSH settings (changes with --threshold); "
+	  "rows of another scheme are recomputed" },
+	{ "dedupe_signatures", "bands", "LSH band keys of the record's MinHash signature, 32-bit little-endian each" },
+	{ "records", "llm_call_id", "for generated and augmented records: the LLM call they came from (llm_calls.id)" },
+	{ "tasks", "prompt", "the instruction prompt each generation request starts with" },
+	{ "tasks", "seeds", "JSON list of the hand-written seed examples ({instruction, input, output})" },
+	{ "tasks", "mode", "what generate produces: questions, pairs or from-documents" },
+	{ "tasks", "system", "system prompt used by `winnow answer` ('' for none)" },
+	{ "tasks", "rounds", "generate runs completed; the first run stops at 20 records for review" },
+	{ "feedback", NULL, "mistakes found in review, fed back as rules into a task's next prompts" },
+	{ "feedback", "id", "feedback id" },
+	{ "feedback", "task_id", "the task it applies to (tasks.id)" },
+	{ "feedback", "text", "the rule, as written: what to avoid" },
+	{ "feedback", "origin", "manual (winnow feedback add) or review (a rejection note)" },
+	{ "feedback", "annotation_id", "for review feedback: the annotation it came from" },
+	{ "feedback", "created_at", "when it was added" },
+	{ "llm_calls", NULL, "every LLM request and its answer: the cost log and the cache" },
+	{ "llm_calls", "id", "call id" },
+	{ "llm_calls", "cache_key", "64-bit hash of endpoint, model, request and sample; equal requests are "
+	  "answered from here" },
+	{ "llm_calls", "provider", "platform preset (zhipu, deepseek, ...) or custom" },
+	{ "llm_calls", "model", "model name sent" },
+	{ "llm_calls", "task", "what the call was for: generate:TASK, answer:TASK, augment:METHOD, ask" },
+	{ "llm_calls", "sample", "k-th answer to the same request (n > 1 is sent as separate calls)" },
+	{ "llm_calls", "request", "the request body as JSON (never the API key)" },
+	{ "llm_calls", "response", "the answer text, or the error body for failed calls" },
+	{ "llm_calls", "status", "ok, truncated (finish_reason length), retry (429/5xx/timeout, retried), "
+	  "failed, or fatal (bad key, no balance, refused)" },
+	{ "llm_calls", "http_status", "HTTP status of the answer (0 when none arrived)" },
+	{ "llm_calls", "finish_reason", "stop, length, content_filter, ... as the platform said" },
+	{ "llm_calls", "tokens_in", "prompt tokens the platform reported" },
+	{ "llm_calls", "tokens_out", "completion tokens the platform reported" },
+	{ "llm_calls", "latency", "seconds from sending the request to the end of the answer" },
+	{ "llm_calls", "run_id", "the run that made the call (runs.id)" },
+	{ "llm_calls", "created_at", "when the call ended (UTC, ISO 8601)" },
 };
 
 /* Tables that hold machinery, not data users query. */

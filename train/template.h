@@ -47,6 +47,12 @@ int template_encode(const struct tokenizer *tok, enum template_kind kind,
 /* Appends the prompt only (ex->output ignored): what a model continues in chat. */
 int template_encode_prompt(const struct tokenizer *tok, enum template_kind kind,
 			   const struct chat_example *ex, struct token_ids *ids);
+/*
+ * The token that ends every response in this template: <|im_end|> for
+ * ChatML, <|eot_id|> for llama3 (when the tokenizer has them), else EOS;
+ * -1 when the tokenizer has none. Generation should stop at it too.
+ */
+int32_t template_end_token(const struct tokenizer *tok, enum template_kind kind);
 /* Strings that end a reply besides EOS (NULL-terminated list). */
 const char *const *template_stop_strings(enum template_kind kind);
 

@@ -40,7 +40,14 @@ void tokenizer_free(struct tokenizer *tok);
  */
 int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t len,
 		     struct token_ids *out);
-/* Appends the text of ids to out; skip_special leaves special tokens out. */
+/*
+ * Appends the text of ids to out; skip_special leaves special tokens out.
+ * Ids with no token (past the vocabulary) add nothing. Bytes are passed on
+ * as the tokens hold them, so a character split across tokens is whole
+ * only once all its tokens are decoded: to stream, decode everything so
+ * far and print what is new (decoders such as Llama 2's strip a leading
+ * space from the first token, so decoding tokens one by one loses spaces).
+ */
 int tokenizer_decode(const struct tokenizer *tok, const int32_t *ids, size_t n,
 		     int skip_special, struct strbuf *out);
 
@@ -64,5 +71,8 @@ const char *tokenizer_chat_template(const struct tokenizer *tok);
  * and trained without downloading anything. Returns 0 or -1.
  */
 int tokenizer_write_byte_level(const char *dir);
+
+/* `winnow tokenize`: ids or counts of each input line (tokenize_cmd.c). */
+int cmd_tokenize(int argc, char **argv);
 
 #endif

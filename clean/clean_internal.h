@@ -1,0 +1,189 @@
+/*
+ * clean_internal.h - what the files of clean/ share and nothing outside
+ * uses: a strict UTF-8 decoder and the script classes the filters and the
+ * language detector count with.
+ */
+#ifndef WINNOW_CLEAN_INTERNAL_H
+#define WINNOW_CLEAN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clean.h"
+
+#define CP_REPLACEMENT 0xFFFD
+
+/*
+ * Decodes the code point at s[0..len) (len > 0) and sets *n to the bytes
+ * used. Invalid or overlong sequences, surrogates and values past U+10FFFF
+ * give -1 with *n = 1, so a caller can replace the byte and go on.
+ */
+static inline int32_t utf8_decode(const unsigned char *s, size_t len, size_t *n)
+{
+	unsigned c = s[0];
+	int32_t cp;
+	size_t need;
+	if (c < 0x80) {
+		*n = 1;
+		return (int32_t)c;
+	}
+	*n = 1;
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+		cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		cp = c & 0x0F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		cp = c & 0x07;
+	} else {
+		return -1;
+	}
+	if (len < need + 1)
+		return -1;
+	for (size_t i = 1; i <= need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return -1;
+	*n = need + 1;
+	return cp;
+}
+
+/* Writes cp as UTF-8 into buf (4 bytes); returns the length. */
+static inline size_t utf8_encode(int32_t cp, char *buf)
+{
+	unsigned char *b = (unsigned char *)buf;
+	if (cp < 0x80) {
+		b[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		b[0] = (unsigned char)(0xC0 | (cp >> 6));
+		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		b[0] = (unsigned char)(0xE0 | (cp >> 12));
+		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	b[0] = (unsigned char)(0xF0 | (cp >> 18));
+	b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+	b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+	b[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Han ideographs (CJK unified, extensions, compatibility), counted one word each. */
+static inline int cp_is_han(int32_t cp)
+{
+	return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+	       (cp >= 0x20000 && cp <= 0x323AF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	       cp == 0x3007;
+}
+
+/* Hiragana and katakana (full and half width). */
+static inline int cp_is_kana(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+	       (cp >= 0xFF66 && cp <= 0xFF9D);
+}
+
+/* Scripts written without spaces, where each character is one word. */
+static inline int cp_is_cjk_word(int32_t cp)
+{
+	return cp_is_han(cp) || cp_is_kana(cp);
+}
+
+/* ---- text statistics (lang.c) ---- */
+
+struct text_stats {
+	size_t chars;		/* code points that are not whitespace */
+	size_t words;		/* CJK characters + runs of other letters/digits */
+	size_t han, kana;	/* CJK characters */
+	size_t latin_words, other_words;	/* space-separated words by first letter's script */
+	size_t digits, symbols;	/* symbols: non-ASCII Unicode S* (emoji, boxes, stars) */
+	size_t replacement;	/* U+FFFD */
+	size_t url_chars;	/* characters inside http(s):// or www. URLs */
+};
+
+/*
+ * One unit of text for repetition rules: a CJK character or a word,
+ * hashed case-insensitively, with its length in characters.
+ */
+struct text_unit {
+	uint64_t hash;
+	uint32_t chars;
+};
+
+struct unit_list {
+	struct text_unit *items;
+	size_t nr, alloc;
+};
+
+/* Counts s into st (zeroed first); appends its units to units when not NULL. */
+void text_stats(const char *s, size_t len, struct text_stats *st, struct unit_list *units);
+enum clean_lang lang_from_stats(const struct text_stats *st, double min_fraction);
+
+/* ---- fenced code blocks (normalize.c) ---- */
+
+/*
+ * If a fenced code block opens on the line at s[pos], returns the end of
+ * the block (just past its closing fence line's content, or len when it
+ * is never closed) and sets *closed (may be NULL); else returns 0.
+ */
+size_t code_fence_end(const char *s, size_t len, size_t pos, int *closed);
+
+/* ---- the cleaner (filters.c builds it, cleaner.c runs records through it) ---- */
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+enum clean_regex {
+	RE_SCAFFOLDING, RE_REFUSAL, RE_SELF_REFERENCE, RE_JS_CSS, RE_CODE_TOPIC,
+	RE_COUNT
+};
+
+struct hash_slot {
+	uint64_t key;
+	uint32_t gen, count, first;
+};
+
+struct cleaner {
+	struct clean_rules rules;
+	pcre2_code *re[RE_COUNT];
+	pcre2_code *block;		/* every blocklist entry as one alternation */
+	struct strbuf block_source;	/* its pattern, grown by cleaner_add_blocklist */
+	int block_dirty;		/* block_source changed since block was compiled */
+	pcre2_match_data *match;
+	struct unit_list units;
+	struct hash_slot *table;	/* for n-gram and line counts, cleared by bumping gen */
+	size_t table_size;
+	uint32_t gen;
+	struct strbuf prose[3], tmp, key_i;
+	struct text_stats stats[3];	/* of instruction, input, output prose, from cleaner_check */
+	int stats_ready;		/* cleaner_check got far enough to fill stats */
+	struct strbuf *turns;		/* normalised history strings, q0 a0 q1 a1 ... */
+	size_t nturns, turns_alloc;
+};
+
+/* Which pattern anchors occur in s (anchors.c): a regex runs only if its anchor is there. */
+enum anchor {
+	ANCHOR_SCAFFOLDING = 1 << 0,
+	ANCHOR_JS_CSS = 1 << 1,
+	ANCHOR_SELF_REFERENCE = 1 << 2,
+	ANCHOR_LOREM = 1 << 3,
+	ANCHOR_REFUSAL = 1 << 4,
+};
+unsigned anchors(const char *s, size_t len);
+
+/* 1 if regex re matches somewhere in s[0..len). */
+int cleaner_match(struct cleaner *c, pcre2_code *re, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,661 @@
+/*
+ * filters.c - the quality rules: structure, repetition (the Gopher rules,
+ * counted in CJK characters where there are no spaces), garbage, LLM
+ * artefacts, language and blocklists. Each rule is a name in rules.c; this
+ * file decides whether a record breaks it.
+ *
+ * Regular expressions are compiled once per cleaner with PCRE2 and JIT,
+ * and run on normalised text, which is always valid UTF-8 (so the UTF
+ * check is skipped). Ratio and repetition rules look at prose only: code
+ * in fenced blocks legitimately repeats lines and is full of symbols.
+ */
+#define _GNU_SOURCE
+#include "clean_internal.h"
+#include "../lib/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+static const char *const patterns[RE_COUNT] = {
+	[RE_SCAFFOLDING] =
+		"(?m)^[ \\t]*#{2,4}[ \\t]*(?:Instruction|Input|Response|Human|Assistant|System|"
+		"指令|输入|回答|回复)[ \\t]*[:：]"
+		"|<\\|(?:im_start|im_end|endoftext|eot_id|start_header_id|end_header_id|begin_of_text|"
+		"end_of_text|user|assistant|system)\\|>"
+		"|\\[/?INST\\]|<</?SYS>>|</s>|^<s>"
+		"|^(?:Human|Assistant):",
+	[RE_REFUSAL] =
+		"\\bI(?:'m|’m| am) (?:sorry|afraid),? (?:but )?I (?:can(?:no|'|’)t|can not|am (?:not able|unable)|"
+		"won't|will not)\\b"
+		"|\\bI (?:cannot|can't|can’t|can not|am unable to|am not able to|won't be able to) "
+		"(?:help|assist|provide|fulfil|fulfill|comply|answer|complete|generate|create|write|support|"
+		"engage|do that)\\b"
+		"|\\bI must (?:decline|refuse)\\b"
+		"|(?:很|非常)?(?:抱歉|对不起)[，,]?\\s*(?:但是?)?我(?:无法|不能|不可以|没办法)"
+		"|我(?:无法|不能)(?:回答|提供|满足|完成|协助|帮助|帮你|为您|为你)",
+	[RE_SELF_REFERENCE] =
+		"\\bas an? (?:AI|artificial intelligence)(?: language)? (?:model|assistant|chatbot)\\b"
+		"|\\bas a (?:large )?language model\\b"
+		"|\\bI(?:'m|’m| am) (?:just |only )?(?:an AI\\b|a large language model|a language model|"
+		"an artificial intelligence)"
+		"|\\bmy (?:training data|knowledge cutoff)\\b"
+		"|作为(?:一个|一名|一款)?(?:AI|人工智能)(?:语言)?(?:模型|助手|程序|机器人)"
+		"|作为(?:一个|一款)?(?:大型)?语言模型"
+		"|我(?:只)?是(?:一个|一名|一款)?(?:AI|人工智能)(?:语言)?(?:模型|助手|程序|机器人)"
+		"|我的(?:训练数据|知识截止)",
+	[RE_JS_CSS] =
+		"document\\.(?:getElementById|querySelector(?:All)?|write|cookie|createElement)\\s*\\("
+		"|window\\.(?:location|onload|open|addEventListener)\\b"
+		"|\\$\\((?:document|window)\\)|adsbygoogle|googletag\\.|google_ad_client|gtag\\("
+		"|\\bfunction\\s*[A-Za-z_$]*\\s*\\([^()\\n]*\\)\\s*\\{"
+		"|\\bvar\\s+[A-Za-z_$][\\w$]*\\s*=\\s*[^;\\n]{1,200};"
+		"|[.#]?[A-Za-z][\\w-]*\\s*\\{\\s*[a-z-]+\\s*:\\s*[^;{}\\n]+;"
+		"|!important\\b|@media\\s*[(a-z]",
+	[RE_CODE_TOPIC] =
+		"javascript|\\bjs\\b|css|html|jquery|\\bdom\\b|\\bcode\\b|program|script|function|"
+		"网页|前端|代码|脚本|样式|函数|程序",
+};
+
+static pcre2_code *compile(const char *pattern, size_t len, uint32_t flags, char *err, size_t errsize)
+{
+	int errcode;
+	PCRE2_SIZE erroff;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, len, PCRE2_UTF | flags, &errcode, &erroff, NULL);
+	if (!re) {
+		PCRE2_UCHAR msg[160];
+		pcre2_get_error_message(errcode, msg, sizeof(msg));
+		snprintf(err, errsize, "%s at offset %zu", (char *)msg, (size_t)erroff);
+		return NULL;
+	}
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);	/* falls back to the interpreter if JIT is missing */
+	return re;
+}
+
+struct cleaner *cleaner_new(const struct clean_rules *rules)
+{
+	struct cleaner *c = xcalloc(1, sizeof(*c));
+	char err[200];
+	c->rules = *rules;
+	for (int i = 0; i < RE_COUNT; i++) {
+		c->re[i] = compile(patterns[i], PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, err, sizeof(err));
+		if (!c->re[i]) {
+			error("clean: built-in pattern %d does not compile: %s", i, err);
+			cleaner_free(c);
+			return NULL;
+		}
+	}
+	c->match = pcre2_match_data_create(4, NULL);
+	strbuf_init(&c->block_source, 0);
+	return c;
+}
+
+void cleaner_free(struct cleaner *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < RE_COUNT; i++)
+		pcre2_code_free(c->re[i]);
+	pcre2_code_free(c->block);
+	pcre2_match_data_free(c->match);
+	strbuf_release(&c->block_source);
+	free(c->units.items);
+	free(c->table);
+	for (int i = 0; i < 3; i++)
+		strbuf_release(&c->prose[i]);
+	strbuf_release(&c->tmp);
+	strbuf_release(&c->key_i);
+	for (size_t i = 0; i < c->turns_alloc; i++)
+		strbuf_release(&c->turns[i]);
+	free(c->turns);
+	free(c);
+}
+
+int cleaner_match(struct cleaner *c, pcre2_code *re, const char *s, size_t len)
+{
+	int rc;
+	if (!re || !len)
+		return 0;
+	rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, c->match, NULL);
+	return rc >= 0 || rc == PCRE2_ERROR_PARTIAL;
+}
+
+/* ---- blocklists ---- */
+
+static int ascii_word_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+}
+
+int cleaner_add_blocklist(struct cleaner *c, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	struct strbuf line = STRBUF_INIT, pat = STRBUF_INIT;
+	char err[200];
+	long lineno = 0;
+	int ch, rc = 0;
+	if (!fp)
+		return error("cannot read blocklist '%s': %s", path, strerror(errno));
+	while (!rc) {
+		strbuf_reset(&line);
+		while ((ch = getc(fp)) != EOF && ch != '\n')
+			if (line.len < 4096)
+				strbuf_addch(&line, ch);
+		if (ch == EOF && !line.len)
+			break;
+		lineno++;
+		strbuf_trim(&line);
+		if (!line.len || line.buf[0] == '#')
+			continue;
+		strbuf_reset(&pat);
+		if (!strncmp(line.buf, "re:", 3)) {
+			strbuf_addstr(&pat, line.buf + 3);
+		} else {
+			/* a literal word; ASCII words match whole words only */
+			if (ascii_word_char((unsigned char)line.buf[0]))
+				strbuf_addstr(&pat, "(?<![A-Za-z0-9_])");
+			for (size_t i = 0; i < line.len; i++) {
+				unsigned char b = (unsigned char)line.buf[i];
+				if (b < 0x80 && !ascii_word_char(b) && b != ' ')
+					strbuf_addch(&pat, '\\');
+				strbuf_addch(&pat, b);
+			}
+			if (ascii_word_char((unsigned char)line.buf[line.len - 1]))
+				strbuf_addstr(&pat, "(?![A-Za-z0-9_])");
+		}
+		pcre2_code *re = compile(pat.buf, pat.len, PCRE2_CASELESS, err, sizeof(err));
+		if (!re) {
+			rc = error("%s:%ld: bad regular expression '%s': %s", path, lineno, line.buf + 3, err);
+			break;
+		}
+		pcre2_code_free(re);
+		strbuf_addstr(&c->block_source, c->block_source.len ? "|(?:" : "(?:");
+		strbuf_add(&c->block_source, pat.buf, pat.len);
+		strbuf_addch(&c->block_source, ')');
+		c->block_dirty = 1;
+	}
+	if (ferror(fp))
+		rc = error("cannot read blocklist '%s': %s", path, strerror(errno));
+	fclose(fp);
+	strbuf_release(&line);
+	strbuf_release(&pat);
+	if (!rc && c->block_dirty) {
+		pcre2_code_free(c->block);
+		c->block = compile(c->block_source.buf, c->block_source.len, PCRE2_CASELESS, err, sizeof(err));
+		c->block_dirty = 0;
+		if (!c->block)
+			rc = error("blocklist '%s' is too large to compile: %s", path, err);
+	}
+	return rc;
+}
+
+/* ---- hashing n-grams and lines ---- */
+
+static void table_prepare(struct cleaner *c, size_t entries)
+{
+	size_t want = 64;
+	while (want < entries * 2)
+		want *= 2;
+	if (want > c->table_size) {
+		free(c->table);
+		c->table = xcalloc(want, sizeof(*c->table));
+		c->table_size = want;
+		c->gen = 0;
+	}
+	if (++c->gen == 0) {
+		memset(c->table, 0, c->table_size * sizeof(*c->table));
+		c->gen = 1;
+	}
+}
+
+/* The slot for key (inserting it with count 0); table_prepare sized it. */
+static struct hash_slot *table_slot(struct cleaner *c, uint64_t key, uint32_t first)
+{
+	size_t mask = c->table_size - 1, i = (size_t)(key ^ (key >> 29)) & mask;
+	for (;;) {
+		struct hash_slot *s = &c->table[i];
+		if (s->gen != c->gen) {
+			s->gen = c->gen;
+			s->key = key;
+			s->count = 0;
+			s->first = first;
+			return s;
+		}
+		if (s->key == key)
+			return s;
+		i = (i + 1) & mask;
+	}
+}
+
+static uint64_t ngram_key(const struct text_unit *u, size_t n)
+{
+	uint64_t k = 0x9E3779B97F4A7C15ULL * n;
+	for (size_t j = 0; j < n; j++)
+		k = (k ^ u[j].hash) * 0xff51afd7ed558ccdULL + (k >> 31);
+	return k | 1;
+}
+
+/* Share of characters covered by the most frequent n-gram (Gopher top n-gram). */
+static double top_ngram_fraction(struct cleaner *c, size_t n, size_t total_chars, uint32_t *top_count)
+{
+	const struct text_unit *u = c->units.items;
+	size_t nr = c->units.nr;
+	uint32_t best = 0, best_first = 0;
+	if (top_count)
+		*top_count = 0;
+	if (nr < n || !total_chars)
+		return 0;
+	table_prepare(c, nr);
+	for (size_t i = 0; i + n <= nr; i++) {
+		struct hash_slot *s = table_slot(c, ngram_key(u + i, n), (uint32_t)i);
+		if (++s->count > best) {
+			best = s->count;
+			best_first = s->first;
+		}
+	}
+	if (top_count)
+		*top_count = best;
+	if (best < 2)
+		return 0;
+	size_t chars = 0;
+	for (size_t j = 0; j < n; j++)
+		chars += u[best_first + j].chars;
+	return (double)best * (double)chars / (double)total_chars;
+}
+
+/* Share of characters in n-grams seen before (Gopher duplicated n-grams). */
+static double dup_ngram_fraction(struct cleaner *c, size_t n, size_t total_chars)
+{
+	const struct text_unit *u = c->units.items;
+	size_t nr = c->units.nr, dup = 0, i = 0;
+	if (nr < n || !total_chars)
+		return 0;
+	table_prepare(c, nr);
+	while (i + n <= nr) {
+		struct hash_slot *s = table_slot(c, ngram_key(u + i, n), (uint32_t)i);
+		if (s->count++) {
+			for (size_t j = 0; j < n; j++)
+				dup += u[i + j].chars;
+			i += n;
+		} else {
+			i++;
+		}
+	}
+	return (double)dup / (double)total_chars;
+}
+
+/* Shares of repeated lines and of their characters (blank lines ignored). */
+static void duplicate_lines(struct cleaner *c, const char *s, size_t len, double *lines, double *chars)
+{
+	size_t nlines = 0, dlines = 0, nchars = 0, dchars = 0, i = 0;
+	*lines = *chars = 0;
+	table_prepare(c, len / 8 + 16);
+	while (i < len) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - s) : len, a = i, b = end;
+		while (a < b && (s[a] == ' ' || s[a] == '\t'))
+			a++;
+		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+			b--;
+		if (b > a) {
+			struct hash_slot *slot = table_slot(c, hash64(s + a, b - a, 7) | 1, 0);
+			nlines++;
+			nchars += b - a;
+			if (slot->count++) {
+				dlines++;
+				dchars += b - a;
+			}
+			if (nlines * 2 > c->table_size / 2)
+				break;	/* table sized for len/8 lines; enough to judge */
+		}
+		i = end + 1;
+	}
+	if (nlines) {
+		*lines = (double)dlines / (double)nlines;
+		*chars = (double)dchars / (double)nchars;
+	}
+}
+
+/* ---- other checks ---- */
+
+/* The text without fenced code blocks, into buf (or s itself when it has none). */
+static const char *prose_of(struct strbuf *buf, const char *s, size_t len, size_t *out_len)
+{
+	size_t i = 0, start = 0;
+	if ((!memchr(s, '`', len) || !memmem(s, len, "```", 3)) && (!memchr(s, '~', len) || !memmem(s, len, "~~~", 3))) {
+		*out_len = len;
+		return s;
+	}
+	strbuf_reset(buf);
+	while (i < len) {
+		size_t end = code_fence_end(s, len, i, NULL);
+		if (end) {
+			strbuf_add(buf, s + start, i - start);
+			i = start = end;
+			continue;
+		}
+		const char *nl = memchr(s + i, '\n', len - i);
+		i = nl ? (size_t)(nl - s) + 1 : len;
+	}
+	strbuf_add(buf, s + start, len - start);
+	*out_len = buf->len;
+	return buf->buf;
+}
+
+/* Lower-case letters, digits and CJK characters only, for comparing. */
+static void comparison_key(struct strbuf *key, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+	strbuf_reset(key);
+	while (i < len) {
+		int32_t cp = utf8_decode(u + i, len - i, &n);
+		i += n;
+		if (cp < 0x80) {
+			if (cp >= 'A' && cp <= 'Z')
+				strbuf_addch(key, cp + 32);
+			else if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9'))
+				strbuf_addch(key, cp);
+			continue;
+		}
+		utf8proc_category_t cat = utf8proc_category(cp);
+		if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) {
+			char buf[4];
+			strbuf_add(key, buf, utf8_encode(utf8proc_tolower(cp), buf));
+		} else if (cat == UTF8PROC_CATEGORY_ND) {
+			strbuf_add(key, s + i - n, n);
+		}
+	}
+}
+
+/*
+ * 1 if output's comparison key is instruction's key (ins, built by
+ * comparison_key) once or repeated. Stops at the first difference, so the
+ * usual case costs a few characters of the output.
+ */
+static int repeats(const struct strbuf *ins, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n, k = 0, matched = 0;
+	char buf[4];
+	if (!ins->len)
+		return 0;
+	while (i < len) {
+		int32_t cp = utf8_decode(u + i, len - i, &n);
+		const char *piece = s + i;
+		size_t plen = 0;
+		i += n;
+		if (cp < 0x80) {
+			if (cp >= 'A' && cp <= 'Z') {
+				buf[0] = (char)(cp + 32);
+				piece = buf;
+				plen = 1;
+			} else if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9')) {
+				plen = 1;
+			}
+		} else {
+			utf8proc_category_t cat = utf8proc_category(cp);
+			if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO) {
+				plen = utf8_encode(utf8proc_tolower(cp), buf);
+				piece = buf;
+			} else if (cat == UTF8PROC_CATEGORY_ND) {
+				plen = n;
+			}
+		}
+		for (size_t b = 0; b < plen; b++) {
+			if (piece[b] != ins->buf[k])
+				return 0;
+			k = k + 1 == ins->len ? 0 : k + 1;
+			matched++;
+		}
+	}
+	return matched && k == 0;
+}
+
+/* The last code point of s before trailing spaces, or 0. */
+static int32_t last_char(const char *s, size_t len, size_t *line_start)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t end = len, k;
+	while (end > 0 && (u[end - 1] == ' ' || u[end - 1] == '\n' || u[end - 1] == '\t'))
+		end--;
+	if (!end)
+		return 0;
+	k = end - 1;
+	while (k > 0 && (u[k] & 0xC0) == 0x80)
+		k--;
+	const char *nl = memrchr(s, '\n', end);
+	*line_start = nl ? (size_t)(nl - s) + 1 : 0;
+	size_t n;
+	return utf8_decode(u + k, end - k, &n);
+}
+
+/* 1 if the line at s looks like a list item, heading or table row. */
+static int structural_line(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len && s[i] == ' ')
+		i++;
+	if (i >= len)
+		return 0;
+	if (s[i] == '-' || s[i] == '*' || s[i] == '+' || s[i] == '#' || s[i] == '|' || s[i] == '>')
+		return 1;
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i < len && i > 0 && (s[i] == '.' || s[i] == ')' || (unsigned char)s[i] == 0xE3);
+}
+
+/* 1 if a fenced code block is opened and never closed. */
+static int open_fence(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		int closed;
+		size_t end = code_fence_end(s, len, i, &closed);
+		if (end) {
+			if (!closed)
+				return 1;
+			i = end;
+			continue;
+		}
+		const char *nl = memchr(s + i, '\n', len - i);
+		i = nl ? (size_t)(nl - s) + 1 : len;
+	}
+	return 0;
+}
+
+static int truncated(const struct clean_rules *rules, const char *s, size_t len, size_t chars)
+{
+	size_t line_start = 0;
+	int32_t cp;
+	if (open_fence(s, len))
+		return 1;
+	if ((double)chars < rules->threshold[RULE_TRUNCATED])
+		return 0;
+	cp = last_char(s, len, &line_start);
+	if (cp <= 0 || structural_line(s + line_start, len - line_start))
+		return 0;
+	if (cp == ',' || cp == 0xFF0C || cp == 0x3001 || cp == ';' || cp == '(' || cp == 0xFF08 ||
+	    cp == '-' || cp == 0xFF1A || cp == ':')
+		return 1;
+	if (cp_is_han(cp))
+		return 1;
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+	utf8proc_category_t cat = utf8proc_category(cp);
+	return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+}
+
+static int over(const struct clean_rules *rules, enum clean_rule r, double value)
+{
+	return !rules->off[r] && value > rules->threshold[r] + 1e-12;
+}
+
+/* The n-gram rules on the units in c->units. */
+static enum clean_rule repetition(struct cleaner *c)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < c->units.nr; i++)
+		total += c->units.items[i].chars;
+	/*
+	 * The most frequent 3- or 4-gram occurs at most as often as the most
+	 * frequent 2-gram, so when even that count times the longest 3/4
+	 * units cannot pass a threshold, those passes are skipped.
+	 */
+	uint32_t top2 = 0;
+	double f2 = top_ngram_fraction(c, 2, total, &top2);
+	if (over(&c->rules, RULE_TOP_2GRAM, f2))
+		return RULE_TOP_2GRAM;
+	for (int n = 3; n <= 4; n++) {
+		size_t widest = 0, run = 0;
+		const struct text_unit *u = c->units.items;
+		for (size_t i = 0; i < c->units.nr; i++) {
+			run += u[i].chars;
+			if (i >= (size_t)n)
+				run -= u[i - n].chars;
+			if (run > widest)
+				widest = run;
+		}
+		if (!over(&c->rules, RULE_TOP_2GRAM + n - 2, (double)top2 * (double)widest / (double)(total ? total : 1)))
+			continue;
+		if (over(&c->rules, RULE_TOP_2GRAM + n - 2, top_ngram_fraction(c, (size_t)n, total, NULL)))
+			return RULE_TOP_2GRAM + n - 2;
+	}
+	for (int n = 5; n <= 10; n++) {
+		double d = dup_ngram_fraction(c, (size_t)n, total);
+		if (over(&c->rules, RULE_DUP_5GRAM + n - 5, d))
+			return RULE_DUP_5GRAM + n - 5;
+		if (d == 0)
+			break;	/* no repeated n-gram: no longer one repeats either */
+	}
+	return RULE_COUNT;
+}
+
+static int on(const struct clean_rules *rules, enum clean_rule r)
+{
+	return !rules->off[r];
+}
+
+enum clean_rule cleaner_check(struct cleaner *c, const char *instruction, const char *input,
+			      const char *output, const char **field)
+{
+	static const char *const names[3] = { "instruction", "input", "output" };
+	const struct clean_rules *rules = &c->rules;
+	const char *text[3] = { instruction, input, output };
+	size_t len[3], plen[3];
+	const char *prose[3];
+	struct text_stats st[3];
+	size_t words = 0, replacement = 0;
+	unsigned found[3];
+
+	c->stats_ready = 0;
+	for (int f = 0; f < 3; f++)
+		len[f] = strlen(text[f]);
+	*field = names[0];
+	if (on(rules, RULE_EMPTY_INSTRUCTION) && !len[0])
+		return RULE_EMPTY_INSTRUCTION;
+	*field = names[2];
+	if (on(rules, RULE_EMPTY_OUTPUT) && !len[2])
+		return RULE_EMPTY_OUTPUT;
+	for (int f = 0; f < 3; f++) {
+		found[f] = anchors(text[f], len[f]);
+		*field = names[f];
+		if (on(rules, RULE_PROMPT_SCAFFOLDING) && (found[f] & ANCHOR_SCAFFOLDING) &&
+		    cleaner_match(c, c->re[RE_SCAFFOLDING], text[f], len[f]))
+			return RULE_PROMPT_SCAFFOLDING;
+		if (cleaner_match(c, c->block, text[f], len[f]))
+			return RULE_BLOCKLIST;
+		if (on(rules, RULE_LOREM_IPSUM) && (found[f] & ANCHOR_LOREM))
+			return RULE_LOREM_IPSUM;
+	}
+	*field = names[2];
+	if (on(rules, RULE_REFUSAL) && (found[2] & ANCHOR_REFUSAL) &&
+	    cleaner_match(c, c->re[RE_REFUSAL], output, len[2] < 400 ? len[2] : 400))
+		return RULE_REFUSAL;
+	if (on(rules, RULE_AI_SELF_REFERENCE) && (found[2] & ANCHOR_SELF_REFERENCE) &&
+	    cleaner_match(c, c->re[RE_SELF_REFERENCE], output, len[2]))
+		return RULE_AI_SELF_REFERENCE;
+
+	/* statistics of the prose of each field; output units for repetition */
+	for (int f = 0; f < 3; f++) {
+		prose[f] = prose_of(&c->prose[f], text[f], len[f], &plen[f]);
+		text_stats(prose[f], plen[f], &st[f], f == 2 ? &c->units : NULL);
+		replacement += st[f].replacement;
+		c->stats[f] = st[f];
+		words += plen[f] == len[f] ? st[f].words : clean_count_words(text[f], len[f]);
+	}
+	c->stats_ready = 1;
+	*field = "record";
+	if (!rules->off[RULE_REPLACEMENT_CHAR] && (double)replacement > rules->threshold[RULE_REPLACEMENT_CHAR])
+		return RULE_REPLACEMENT_CHAR;
+	*field = names[2];
+	if (on(rules, RULE_JS_CSS_LEAK) &&
+	    (((found[2] & ANCHOR_JS_CSS) && cleaner_match(c, c->re[RE_JS_CSS], prose[2], plen[2])) ||
+	     ((found[1] & ANCHOR_JS_CSS) && cleaner_match(c, c->re[RE_JS_CSS], prose[1], plen[1]))) &&
+	    !cleaner_match(c, c->re[RE_CODE_TOPIC], instruction, len[0]))
+		return RULE_JS_CSS_LEAK;
+	*field = "record";
+	if (!rules->off[RULE_TOO_SHORT] && (double)words < rules->threshold[RULE_TOO_SHORT])
+		return RULE_TOO_SHORT;
+	if (over(rules, RULE_TOO_LONG, (double)words))
+		return RULE_TOO_LONG;
+	*field = names[2];
+	if (on(rules, RULE_OUTPUT_REPEATS_INSTRUCTION)) {
+		comparison_key(&c->key_i, instruction, len[0]);
+		if (repeats(&c->key_i, output, len[2]))
+			return RULE_OUTPUT_REPEATS_INSTRUCTION;
+	}
+	if (rules->lang != LANG_NONE) {
+		for (int f = 0; f < 3; f += 2) {
+			enum clean_lang l = lang_from_stats(&st[f], rules->lang_min_fraction);
+			*field = names[f];
+			if (l != LANG_NONE && l != rules->lang)
+				return RULE_LANG;
+		}
+	}
+	for (int f = 0; f < 3; f++) {
+		double chars = (double)st[f].chars;
+		*field = names[f];
+		if (chars < rules->ratio_min_chars || chars == 0)
+			continue;
+		if (over(rules, RULE_SYMBOL_RATIO, (double)st[f].symbols / chars))
+			return RULE_SYMBOL_RATIO;
+		if (over(rules, RULE_DIGIT_RATIO, (double)st[f].digits / chars))
+			return RULE_DIGIT_RATIO;
+		if (over(rules, RULE_URL_RATIO, (double)st[f].url_chars / chars))
+			return RULE_URL_RATIO;
+	}
+	for (int f = 1; f < 3; f++) {
+		double dl, dc;
+		*field = names[f];
+		if ((double)st[f].words < rules->repetition_min_units)
+			continue;
+		duplicate_lines(c, prose[f], plen[f], &dl, &dc);
+		if (over(rules, RULE_DUPLICATE_LINES, dl))
+			return RULE_DUPLICATE_LINES;
+		if (over(rules, RULE_DUPLICATE_LINE_CHARS, dc))
+			return RULE_DUPLICATE_LINE_CHARS;
+	}
+	*field = names[1];
+	if ((double)st[1].words >= rules->repetition_min_units) {
+		struct text_stats tmp;
+		enum clean_rule r;
+		text_stats(prose[1], plen[1], &tmp, &c->units);
+		r = repetition(c);
+		text_stats(prose[2], plen[2], &tmp, &c->units);	/* the output's units again */
+		if (r != RULE_COUNT)
+			return r;
+	}
+	*field = names[2];
+	if ((double)st[2].words >= rules->repetition_min_units) {
+		enum clean_rule r = repetition(c);
+		if (r != RULE_COUNT)
+			return r;
+	}
+	if (!rules->off[RULE_TRUNCATED] && truncated(rules, output, len[2], st[2].chars))
+		return RULE_TRUNCATED;
+	*field = NULL;
+	return RULE_COUNT;
+}

@@ -1,0 +1,185 @@
+/*
+ * lang.c - counting text by script: CJK-aware word counts (one Han or kana
+ * character is one word, as there are no spaces to split on), the ratios
+ * the garbage rules need, the units the repetition rules hash, and a
+ * language guess that only looks at scripts (zh / en / other).
+ */
+#include "clean_internal.h"
+#include "../lib/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+const char *clean_lang_name(enum clean_lang l)
+{
+	static const char *const names[LANG_COUNT] = { "", "zh", "en", "other" };
+	return (unsigned)l < LANG_COUNT ? names[l] : "";
+}
+
+/* text_stats reserves room for one unit per byte first, so this never grows. */
+static inline void add_unit(struct unit_list *units, uint64_t hash, uint32_t chars)
+{
+	if (!units)
+		return;
+	units->items[units->nr].hash = hash | 1;	/* never 0: 0 marks an empty hash slot */
+	units->items[units->nr].chars = chars;
+	units->nr++;
+}
+
+#define FNV_START 0xcbf29ce484222325ULL
+#define FNV_MUL 0x100000001b3ULL
+
+static int is_url_start(const char *s, size_t len, size_t i)
+{
+	if (i && ((s[i - 1] >= 'a' && s[i - 1] <= 'z') || (s[i - 1] >= 'A' && s[i - 1] <= 'Z')))
+		return 0;
+	return (len - i >= 8 && !memcmp(s + i, "https://", 8)) ||
+	       (len - i >= 7 && !memcmp(s + i, "http://", 7)) ||
+	       (len - i >= 4 && !memcmp(s + i, "www.", 4));
+}
+
+void text_stats(const char *s, size_t len, struct text_stats *st, struct unit_list *units)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n;
+	int in_word = 0, word_script = 0;	/* 0 none yet, 1 latin, 2 other */
+	uint64_t h = FNV_START;
+	uint32_t wchars = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (units) {
+		units->nr = 0;
+		if (units->alloc < len + 1) {
+			units->alloc = len + 1;
+			free(units->items);
+			units->items = xmalloc(units->alloc * sizeof(*units->items));
+		}
+	}
+#define END_WORD() do { \
+		if (in_word) { \
+			if (word_script == 1) st->latin_words++; \
+			else if (word_script == 2) st->other_words++; \
+			add_unit(units, h, wchars); \
+			in_word = 0; \
+		} \
+	} while (0)
+#define WORD_CHAR(c, script) do { \
+		if (!in_word) { \
+			in_word = 1; word_script = 0; h = FNV_START; wchars = 0; st->words++; \
+		} \
+		if (!word_script) word_script = (script); \
+		h = (h ^ (uint64_t)(c)) * FNV_MUL; wchars++; \
+	} while (0)
+
+	while (i < len) {
+		unsigned c = u[i];
+		if (c < 0x80) {
+			if (c == 'h' || c == 'w') {
+				if (is_url_start(s, len, i)) {
+					size_t j = i;
+					while (j < len && u[j] > ' ' && u[j] < 0x80)
+						j++;
+					st->url_chars += j - i;
+				}
+			}
+			if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
+				WORD_CHAR(c | 0x20, 1);
+				st->chars++;
+			} else if (c >= '0' && c <= '9') {
+				WORD_CHAR(c, 0);
+				st->digits++;
+				st->chars++;
+			} else if (c == '\'' && in_word && i + 1 < len && ((u[i + 1] | 0x20) >= 'a' && (u[i + 1] | 0x20) <= 'z')) {
+				WORD_CHAR(c, 0);	/* don't, it's */
+				st->chars++;
+			} else {
+				END_WORD();
+				if (c > ' ')
+					st->chars++;
+			}
+			i++;
+			continue;
+		}
+		int32_t cp = utf8_decode(u + i, len - i, &n);
+		i += n;
+		if (cp < 0 || cp == CP_REPLACEMENT) {
+			END_WORD();
+			st->replacement++;
+			st->chars++;
+			continue;
+		}
+		if (cp_is_cjk_word(cp)) {
+			END_WORD();
+			if (cp_is_han(cp))
+				st->han++;
+			else
+				st->kana++;
+			st->words++;
+			st->chars++;
+			add_unit(units, (uint64_t)cp * 0x9E3779B97F4A7C15ULL, 1);
+			continue;
+		}
+		utf8proc_category_t cat = utf8proc_category(cp);
+		switch (cat) {
+		case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+		case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+			WORD_CHAR(utf8proc_tolower(cp), (cp < 0x250 || (cp >= 0x1E00 && cp <= 0x1EFF)) ? 1 : 2);
+			st->chars++;
+			break;
+		case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+			if (in_word)
+				WORD_CHAR(cp, 0);
+			st->chars++;
+			break;
+		case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+			WORD_CHAR(cp, 0);
+			st->digits++;
+			st->chars++;
+			break;
+		case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+			END_WORD();
+			break;
+		case UTF8PROC_CATEGORY_SM: case UTF8PROC_CATEGORY_SC: case UTF8PROC_CATEGORY_SK:
+		case UTF8PROC_CATEGORY_SO:
+			END_WORD();
+			st->symbols++;
+			st->chars++;
+			break;
+		default:
+			END_WORD();
+			st->chars++;
+			break;
+		}
+	}
+	END_WORD();
+#undef END_WORD
+#undef WORD_CHAR
+}
+
+enum clean_lang lang_from_stats(const struct text_stats *st, double min_fraction)
+{
+	size_t cjk = st->han + st->kana;
+	size_t total = cjk + st->latin_words + st->other_words;
+	if (!total)
+		return LANG_NONE;
+	if ((double)cjk >= min_fraction * (double)total)
+		return st->kana * 10 > cjk ? LANG_OTHER : LANG_ZH;	/* kana: Japanese */
+	if ((double)st->latin_words >= min_fraction * (double)total)
+		return LANG_EN;
+	return LANG_OTHER;
+}
+
+enum clean_lang clean_detect_lang(const char *s, size_t len, double min_fraction)
+{
+	struct text_stats st;
+	text_stats(s, len, &st, NULL);
+	return lang_from_stats(&st, min_fraction);
+}
+
+size_t clean_count_words(const char *s, size_t len)
+{
+	struct text_stats st;
+	text_stats(s, len, &st, NULL);
+	return st.words;
+}

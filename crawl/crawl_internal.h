@@ -1,0 +1,113 @@
+/*
+ * crawl_internal.h - what the crawler's files share with each other (and
+ * with their unit tests) but not with the rest of winnow: gzip with a
+ * ceiling, the --qa option, the source rules, single-page fetching.
+ */
+#ifndef WINNOW_CRAWL_INTERNAL_H
+#define WINNOW_CRAWL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "crawl.h"
+#include "../lib/strbuf.h"
+
+/* Largest page body accepted, after decoding (the 10 MB). */
+#define CRAWL_MAX_BODY ((size_t)10 << 20)
+#define CRAWL_USER_AGENT "winnow/0.1 (+https://github.com/winnow; dataset crawler)"
+#define CRAWL_AGENT_TOKEN "winnow"
+
+/* ---- inflate.c ---- */
+int is_gzip(const char *data, size_t len);
+/*
+ * Appends the gunzipped data to out, at most limit bytes. Returns 0, 1 if
+ * the output was cut off at the limit, or -1 with an error for corrupt data.
+ */
+int gunzip_limited(const char *data, size_t len, size_t limit, struct strbuf *out);
+
+/* ---- crawl_util.c ---- */
+
+/*
+ * Removes "--qa QUESTION ANSWER" (two values, which the option table
+ * cannot express) from argv before parse_options sees it. Returns the new
+ * argc, or -1 after an error when --qa lacks its two values.
+ */
+int take_qa_option(int argc, char **argv, const char **question, const char **answer);
+
+/* Prints an error naming option and returns -1 if xpath does not compile. */
+int xpath_check(const char *xpath, const char *option);
+
+/* Reads a whole file (at most limit bytes) into out; -1 with an error. */
+int read_file_limited(const char *path, size_t limit, struct strbuf *out);
+
+/* ---- site_rules.c: a site source's rules, kept as JSON in sources.rules ---- */
+
+struct site_rules {
+	char *url;			/* start URL (canonical) */
+	char **sitemaps;		/* --sitemap URLs */
+	size_t sitemaps_nr;
+	char **allow, **deny;		/* POSIX extended regexes on the whole URL */
+	size_t allow_nr, deny_nr;
+	long depth;			/* links followed from a start page; -1 = no limit */
+	long max_pages;			/* pages per run; 0 = no limit */
+	long delay_ms;			/* between requests to one host */
+	long concurrency;		/* requests in flight to one host */
+	long every;			/* seconds between crawls of the site */
+	char *qa_question, *qa_answer, *qa_input, *content;
+	char *user_agent;		/* NULL = winnow's */
+	int ignore_robots;
+};
+
+void site_rules_init(struct site_rules *r);
+void site_rules_release(struct site_rules *r);
+/* Appends the rules as a JSON object to out. */
+void site_rules_to_json(const struct site_rules *r, struct strbuf *out);
+/* Reads rules from sources.rules JSON; -1 with an error naming the source. */
+int site_rules_from_json(struct site_rules *r, const char *json, const char *source_name);
+/* Parses "30m", "1d", "45s", "2h", "1w" or plain seconds; -1 if malformed. */
+int parse_duration(const char *s, long *seconds);
+/* "1d", "2h30m", ... for display. */
+void format_duration(long seconds, struct strbuf *out);
+
+/* ---- crawler.c: the fetch loop ---- */
+
+struct crawl_limits {
+	long max_pages;		/* over the whole run, 0 = none */
+	double deadline;	/* now_seconds() value to stop at, 0 = none */
+	long timeout;		/* per-transfer total timeout, seconds */
+	long concurrency;	/* global transfers in flight */
+};
+
+struct crawl_totals {
+	long fetched, not_modified, unchanged, documents, records, failed, blocked, retried;
+	long sitemaps, links;
+	struct strbuf failures;	/* "http-404=3 timeout=1" */
+};
+
+/*
+ * Crawls the given site sources (ids, with their rules) until nothing is
+ * due, a limit is hit or *stop becomes non-zero, committing each page as
+ * it finishes. Returns 0, or -1 when the corpus fails (pages are never a
+ * reason to fail the run: their failures are counted).
+ */
+int crawl_sites(sqlite3 *db, int64_t run_id, const int64_t *source_ids,
+		struct site_rules *const *rules, size_t nr, const struct crawl_limits *limits,
+		volatile int *stop, struct crawl_totals *totals);
+
+/* ---- fetch_one.c ---- */
+
+struct fetched_page {
+	long status;
+	struct strbuf body;		/* decoded body (gzip/deflate/br undone) */
+	struct strbuf content_type;
+	struct strbuf final_url;
+	struct strbuf error;		/* why it failed, when it did */
+};
+void fetched_page_init(struct fetched_page *p);
+void fetched_page_release(struct fetched_page *p);
+/* Fetches one URL with the crawler's limits. Returns 0 (any HTTP status) or -1. */
+int fetch_one(const char *url, const char *user_agent, struct fetched_page *p);
+
+#endif

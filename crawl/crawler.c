@@ -1,0 +1,821 @@
+/*
+ * crawler.c - the fetch loop: libcurl's multi interface with our own
+ * per-host scheduler on top (CURLMOPT_MAX_HOST_CONNECTIONS counts
+ * connections, not requests, so politeness is kept here).
+ *
+ * Invariants:
+ *  1. At most `concurrency` requests are in flight per host, and a host's
+ *     next request starts no earlier than `delay` after its previous one
+ *     finished, where delay = max(--delay, robots.txt Crawl-delay).
+ *  2. No page of a host is fetched before that host's robots.txt is known
+ *     (fetched, or cached less than 24 hours ago), unless --ignore-robots.
+ *  3. Each finished transfer is committed (frontier.h) before its slot is
+ *     given to another request.
+ */
+#include "crawl_internal.h"
+#include "fetch.h"
+#include "frontier.h"
+#include "../lib/progress.h"
+#include "../lib/util.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define QUEUE_MAX 512		/* due pages held in memory per source */
+#define RETRY_WAIT_MAX 60	/* wait in this run for retries due sooner than this (s) */
+#define MAX_TRIES_5XX 3
+#define MAX_TRIES_THROTTLED 5
+
+enum transfer_kind { T_PAGE, T_ROBOTS };
+enum robots_state { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_READY };
+
+struct host {
+	char *site;
+	double next_ok;		/* now_seconds() before which no request starts */
+	double delay;
+	int in_flight, max_in_flight;
+	enum robots_state robots_state;
+	struct robots robots;
+	int unavailable;	/* robots.txt failed: no requests this run */
+};
+
+struct site {
+	int64_t id;
+	struct site_rules *rules;
+	char *site_key;
+	regex_t *allow, *deny;
+	struct extract_rules xr;
+	const char *agent;
+	long started;		/* pages started this run */
+	struct frontier_page queue[QUEUE_MAX];
+	int queue_nr, exhausted;
+};
+
+struct transfer {
+	CURL *h;
+	enum transfer_kind kind;
+	struct frontier_page page;	/* T_PAGE */
+	struct site *site;
+	struct host *host;
+	struct strbuf body, etag, last_modified, retry_after;
+	struct body_sink sink;
+	struct curl_slist *headers;
+};
+
+struct reason {
+	char name[32];
+	long n;
+};
+
+struct crawler {
+	sqlite3 *db;
+	struct frontier f;
+	CURLM *multi;
+	struct site *sites;
+	size_t sites_nr;
+	struct host **hosts;	/* pointers: transfers keep them while the array grows */
+	size_t hosts_nr;
+	struct transfer **live;	/* transfers in flight */
+	size_t live_nr;
+	int64_t *taken;		/* page ids queued or in flight */
+	size_t taken_nr, taken_alloc;
+	const struct crawl_limits *limits;
+	struct crawl_totals *totals;
+	struct reason reasons[32];
+	size_t reasons_nr;
+	int active;
+	long started;
+	struct progress progress;
+	int failed;		/* the corpus failed: stop */
+};
+
+/* ---- bookkeeping ---- */
+
+static int is_taken(void *ctx, int64_t id)
+{
+	struct crawler *c = ctx;
+	for (size_t i = 0; i < c->taken_nr; i++)
+		if (c->taken[i] == id)
+			return 1;
+	return 0;
+}
+
+static void take(struct crawler *c, int64_t id)
+{
+	if (c->taken_nr == c->taken_alloc) {
+		c->taken_alloc = c->taken_alloc ? 2 * c->taken_alloc : 256;
+		c->taken = xrealloc(c->taken, c->taken_alloc * sizeof(*c->taken));
+	}
+	c->taken[c->taken_nr++] = id;
+}
+
+static void untake(struct crawler *c, int64_t id)
+{
+	for (size_t i = 0; i < c->taken_nr; i++)
+		if (c->taken[i] == id) {
+			c->taken[i] = c->taken[--c->taken_nr];
+			return;
+		}
+}
+
+static void count_failure(struct crawler *c, const char *reason)
+{
+	c->totals->failed++;
+	for (size_t i = 0; i < c->reasons_nr; i++)
+		if (!strcmp(c->reasons[i].name, reason)) {
+			c->reasons[i].n++;
+			return;
+		}
+	if (c->reasons_nr < sizeof(c->reasons) / sizeof(c->reasons[0])) {
+		snprintf(c->reasons[c->reasons_nr].name, sizeof(c->reasons[0].name), "%s", reason);
+		c->reasons[c->reasons_nr++].n = 1;
+	}
+}
+
+static struct host *host_for(struct crawler *c, struct site *s, const char *url)
+{
+	struct strbuf key = STRBUF_INIT;
+	url_site(url, &key);
+	for (size_t i = 0; i < c->hosts_nr; i++)
+		if (!strcmp(c->hosts[i]->site, key.buf)) {
+			strbuf_release(&key);
+			return c->hosts[i];
+		}
+	c->hosts = xrealloc(c->hosts, (c->hosts_nr + 1) * sizeof(*c->hosts));
+	struct host *h = c->hosts[c->hosts_nr++] = xcalloc(1, sizeof(*h));
+	h->site = strbuf_detach(&key, NULL);
+	h->delay = (double)s->rules->delay_ms / 1000.0;
+	h->max_in_flight = (int)s->rules->concurrency;
+	if (s->rules->ignore_robots)
+		h->robots_state = ROBOTS_READY;
+	return h;
+}
+
+/* 1 if url may be followed for site s (same site, allow/deny). */
+static int url_wanted(struct site *s, const char *url)
+{
+	struct strbuf key = STRBUF_INIT;
+	url_site(url, &key);
+	int ok = !strcmp(key.buf, s->site_key);
+	strbuf_release(&key);
+	if (!ok)
+		return 0;
+	for (size_t i = 0; i < s->rules->deny_nr; i++)
+		if (!regexec(&s->deny[i], url, 0, NULL, 0))
+			return 0;
+	if (!s->rules->allow_nr)
+		return 1;
+	for (size_t i = 0; i < s->rules->allow_nr; i++)
+		if (!regexec(&s->allow[i], url, 0, NULL, 0))
+			return 1;
+	return 0;
+}
+
+/* ---- starting transfers ---- */
+
+static size_t on_header(char *line, size_t size, size_t n, void *ctx)
+{
+	struct transfer *t = ctx;
+	size_t len = size * n;
+	struct {
+		const char *name;
+		struct strbuf *into;
+	} wanted[] = { { "etag:", &t->etag }, { "last-modified:", &t->last_modified },
+		       { "retry-after:", &t->retry_after } };
+	if (len >= 5 && !strncmp(line, "HTTP/", 5)) {
+		/* a new response (after a redirect): forget the previous one's headers */
+		strbuf_reset(&t->etag);
+		strbuf_reset(&t->last_modified);
+		strbuf_reset(&t->retry_after);
+		return len;
+	}
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+		size_t nl = strlen(wanted[i].name);
+		if (len > nl && !strncasecmp(line, wanted[i].name, nl)) {
+			strbuf_reset(wanted[i].into);
+			strbuf_add(wanted[i].into, line + nl, len - nl);
+			strbuf_trim(wanted[i].into);
+		}
+	}
+	return len;
+}
+
+static struct transfer *transfer_new(struct crawler *c, enum transfer_kind kind, struct site *s,
+				     struct host *h, const char *url)
+{
+	struct transfer *t = xcalloc(1, sizeof(*t));
+	t->kind = kind;
+	t->site = s;
+	t->host = h;
+	strbuf_init(&t->body, 0);
+	strbuf_init(&t->etag, 0);
+	strbuf_init(&t->last_modified, 0);
+	strbuf_init(&t->retry_after, 0);
+	t->sink.body = &t->body;
+	t->sink.limit = CRAWL_MAX_BODY;
+	t->h = curl_easy_init();
+	if (!t->h)
+		die("cannot start libcurl");
+	fetch_configure(t->h, url, s->agent, &t->sink, c->limits->timeout);
+	curl_easy_setopt(t->h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(t->h, CURLOPT_HEADERDATA, t);
+	curl_easy_setopt(t->h, CURLOPT_PRIVATE, t);
+	h->in_flight++;
+	c->active++;
+	c->live = xrealloc(c->live, (c->live_nr + 1) * sizeof(*c->live));
+	c->live[c->live_nr++] = t;
+	return t;
+}
+
+static void transfer_free(struct transfer *t)
+{
+	curl_easy_cleanup(t->h);
+	curl_slist_free_all(t->headers);
+	strbuf_release(&t->body);
+	strbuf_release(&t->etag);
+	strbuf_release(&t->last_modified);
+	strbuf_release(&t->retry_after);
+	frontier_page_release(&t->page);
+	free(t);
+}
+
+static void start_robots(struct crawler *c, struct site *s, struct host *h, const char *page_url)
+{
+	struct strbuf url = STRBUF_INIT, cached = STRBUF_INIT;
+	long status;
+	if (frontier_robots_get(&c->f, h->site, &status, &cached)) {
+		if (status >= 200 && status < 300)
+			robots_parse(&h->robots, cached.buf, cached.len, CRAWL_AGENT_TOKEN);
+		h->robots_state = ROBOTS_READY;
+		if (h->robots.crawl_delay > h->delay)
+			h->delay = h->robots.crawl_delay;
+		strbuf_release(&cached);
+		return;
+	}
+	strbuf_release(&cached);
+	const char *path = url_path(page_url);
+	strbuf_add(&url, page_url, (size_t)(path - page_url));
+	strbuf_addstr(&url, "/robots.txt");
+	struct transfer *t = transfer_new(c, T_ROBOTS, s, h, url.buf);
+	h->robots_state = ROBOTS_FETCHING;
+	curl_multi_add_handle(c->multi, t->h);
+	strbuf_release(&url);
+}
+
+static void start_page(struct crawler *c, struct site *s, struct host *h, struct frontier_page *p)
+{
+	struct transfer *t = transfer_new(c, T_PAGE, s, h, p->url);
+	t->page = *p;
+	memset(p, 0, sizeof(*p));
+	if (t->page.etag) {
+		char *hdr = xstrfmt("If-None-Match: %s", t->page.etag);
+		t->headers = curl_slist_append(t->headers, hdr);
+		free(hdr);
+	}
+	if (t->page.last_modified) {
+		time_t when = curl_getdate(t->page.last_modified, NULL);
+		if (when > 0) {
+			curl_easy_setopt(t->h, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
+			curl_easy_setopt(t->h, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)when);
+		}
+	}
+	if (t->headers)
+		curl_easy_setopt(t->h, CURLOPT_HTTPHEADER, t->headers);
+	s->started++;
+	c->started++;
+	curl_multi_add_handle(c->multi, t->h);
+}
+
+static int page_limit_reached(struct crawler *c, struct site *s)
+{
+	return (c->limits->max_pages && c->started >= c->limits->max_pages) ||
+	       (s->rules->max_pages && s->started >= s->rules->max_pages);
+}
+
+static void refill(struct crawler *c, struct site *s)
+{
+	if (s->queue_nr || s->exhausted)
+		return;
+	int n = frontier_load(&c->f, s->id, s->queue, QUEUE_MAX, is_taken, c);
+	if (n < 0) {
+		c->failed = 1;
+		return;
+	}
+	s->queue_nr = n;
+	for (int i = 0; i < n; i++)
+		take(c, s->queue[i].id);
+	if (!n)
+		s->exhausted = 1;
+}
+
+/* Marks a page blocked by robots.txt: finished for this run, due again after --every. */
+static void block_page(struct crawler *c, struct site *s, struct frontier_page *p)
+{
+	struct page_outcome o = { "blocked", 0, NULL, p->etag, p->last_modified, "robots",
+				  0, 0, 0, 0, s->rules->every };
+	if (frontier_finish(&c->f, p->id, &o))
+		c->failed = 1;
+	c->totals->blocked++;
+	untake(c, p->id);
+	frontier_page_release(p);
+}
+
+/* Starts what politeness and the limits allow. */
+static void start_transfers(struct crawler *c)
+{
+	double now = now_seconds();
+	for (size_t si = 0; si < c->sites_nr && !c->failed; si++) {
+		struct site *s = &c->sites[si];
+		refill(c, s);
+		int kept = 0;
+		for (int i = 0; i < s->queue_nr; i++) {
+			struct frontier_page *p = &s->queue[i];
+			struct host *h;
+			h = host_for(c, s, p->url);
+			if (!h->unavailable &&
+			    (c->active >= c->limits->concurrency || page_limit_reached(c, s) ||
+			     h->in_flight >= h->max_in_flight || now < h->next_ok)) {
+				s->queue[kept++] = *p;
+				continue;
+			}
+			if (h->robots_state == ROBOTS_UNKNOWN)
+				start_robots(c, s, h, p->url);
+			if (h->unavailable) {
+				/* stays taken, so not reloaded: pending for the next run */
+				frontier_page_release(p);
+				continue;
+			}
+			if (h->robots_state != ROBOTS_READY || h->in_flight >= h->max_in_flight) {
+				s->queue[kept++] = *p;
+				continue;
+			}
+			if (!s->rules->ignore_robots && !robots_allowed(&h->robots, url_path(p->url))) {
+				block_page(c, s, p);
+				continue;
+			}
+			start_page(c, s, h, p);
+		}
+		s->queue_nr = kept;
+	}
+}
+
+/* ---- finishing transfers ---- */
+
+static void add_robots_sitemaps(struct crawler *c, struct host *h)
+{
+	for (size_t si = 0; si < c->sites_nr; si++) {
+		struct site *s = &c->sites[si];
+		if (strcmp(s->site_key, h->site))
+			continue;
+		for (size_t i = 0; i < h->robots.sitemaps_nr; i++) {
+			struct strbuf u = STRBUF_INIT;
+			if (!url_resolve(NULL, h->robots.sitemaps[i], &u) && url_wanted(s, u.buf) &&
+			    frontier_add(&c->f, s->id, u.buf, PAGE_SITEMAP, 0) > 0) {
+				s->exhausted = 0;
+			}
+			strbuf_release(&u);
+		}
+	}
+}
+
+static void finish_robots(struct crawler *c, struct transfer *t, CURLcode res, long status)
+{
+	struct host *h = t->host;
+	robots_release(&h->robots);
+	if (res == CURLE_OK && status >= 200 && status < 300) {
+		robots_parse(&h->robots, t->body.buf, t->body.len, CRAWL_AGENT_TOKEN);
+		frontier_robots_put(&c->f, h->site, status, t->body.buf, t->body.len);
+	} else if (res == CURLE_OK && status >= 400 && status < 500) {
+		frontier_robots_put(&c->f, h->site, status, "", 0);	/* 4xx: everything allowed */
+	} else {
+		/* 5xx or unreachable: stay away from this host for this run (RFC 9309 2.3.1.4) */
+		h->robots.disallow_all = 1;
+		h->unavailable = 1;
+		warning("robots.txt of '%s' is unavailable (%s); its pages wait for the next run",
+			h->site, res == CURLE_OK ? "server error" : curl_easy_strerror(res));
+	}
+	if (h->robots.crawl_delay > h->delay)
+		h->delay = h->robots.crawl_delay;
+	h->robots_state = ROBOTS_READY;
+	add_robots_sitemaps(c, h);
+}
+
+struct link_ctx {
+	struct crawler *c;
+	struct site *s;
+	long depth;
+};
+
+static void on_link(void *ctx, const char *url, int rel_next)
+{
+	struct link_ctx *l = ctx;
+	long depth = rel_next ? l->depth : l->depth + 1;
+	if (l->s->rules->depth >= 0 && depth > l->s->rules->depth)
+		return;
+	if (!url_wanted(l->s, url))
+		return;
+	int r = frontier_add(&l->c->f, l->s->id, url, PAGE_HTML, depth);
+	if (r < 0)
+		l->c->failed = 1;
+	else if (r > 0) {
+		l->c->totals->links++;
+		l->s->exhausted = 0;
+	}
+}
+
+/* Adds the <loc> URLs of a sitemap or sitemap index. */
+static void read_sitemap(struct crawler *c, struct site *s, const struct strbuf *body)
+{
+	struct strbuf plain = STRBUF_INIT;
+	const char *xml = body->buf;
+	size_t len = body->len;
+	if (is_gzip(xml, len)) {
+		if (gunzip_limited(xml, len, CRAWL_MAX_BODY * 5, &plain) < 0) {
+			strbuf_release(&plain);
+			return;
+		}
+		xml = plain.buf;
+		len = plain.len;
+	}
+	xmlDocPtr doc = xmlReadMemory(xml, (int)(len > INT32_MAX ? INT32_MAX : len), NULL, NULL,
+				      XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR |
+				      XML_PARSE_NOWARNING);
+	c->totals->sitemaps++;
+	for (xmlNodePtr n = doc ? xmlDocGetRootElement(doc) : NULL; n;) {
+		if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, "loc") && n->parent) {
+			xmlChar *loc = xmlNodeGetContent(n);
+			struct strbuf u = STRBUF_INIT;
+			int index = !strcmp((const char *)n->parent->name, "sitemap");
+			if (loc && !url_resolve(NULL, (const char *)loc, &u) && url_wanted(s, u.buf)) {
+				int r = frontier_add(&c->f, s->id, u.buf, index ? PAGE_SITEMAP : PAGE_HTML, 0);
+				if (r > 0) {
+					c->totals->links++;
+					s->exhausted = 0;
+				}
+			}
+			xmlFree(loc);
+			strbuf_release(&u);
+		}
+		if (n->children && n->type == XML_ELEMENT_NODE) {
+			n = n->children;
+			continue;
+		}
+		while (n && !n->next)
+			n = n->parent && n->parent->type == XML_ELEMENT_NODE ? n->parent : NULL;
+		if (n)
+			n = n->next;
+	}
+	xmlFreeDoc(doc);
+	strbuf_release(&plain);
+}
+
+static int content_type_ok(const char *ct, enum page_kind kind, int *is_html, int *is_xml)
+{
+	*is_html = *is_xml = 0;
+	if (!ct || !*ct || !strncasecmp(ct, "text/html", 9) || !strncasecmp(ct, "application/xhtml", 17)) {
+		*is_html = 1;
+		return 1;
+	}
+	if (!strncasecmp(ct, "text/plain", 10))
+		return 1;
+	if (!strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8) ||
+	    (kind == PAGE_SITEMAP && (strstr(ct, "gzip") || strstr(ct, "octet-stream")))) {
+		*is_xml = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Extracts and stores a fetched HTML or text page; fills o. Returns 0 or -1 (corpus). */
+static int store_page(struct crawler *c, struct transfer *t, const char *ct, int is_html,
+		      const char *final_url, struct page_outcome *o)
+{
+	struct site *s = t->site;
+	struct strbuf utf8 = STRBUF_INIT;
+	struct extraction e;
+	struct qa_list qa = { NULL, 0, 0 };
+	int rc = 0;
+	extraction_init(&e);
+	charset_decode(t->body.buf, t->body.len, ct, &utf8);
+	if (is_html) {
+		htmlDocPtr doc = html_parse(utf8.buf, utf8.len, final_url);
+		struct link_ctx l = { c, s, t->page.depth };
+		extract_links(doc, final_url, on_link, &l);
+		if (s->xr.qa_question)
+			extract_qa(doc, &s->xr, &qa);
+		extract_main_text(doc, &s->xr, &e);
+		xmlFreeDoc(doc);
+	} else {
+		strbuf_add(&e.text, utf8.buf, utf8.len);
+		strbuf_trim(&e.text);
+	}
+	int64_t doc_id = 0;
+	if (e.text.len) {
+		int is_new = 0;
+		doc_id = frontier_document(&c->f, s->id, t->page.id, final_url, e.title.buf, e.text.buf,
+					   e.lang, &is_new);
+		if (doc_id < 0)
+			rc = -1;
+		else if (is_new)
+			c->totals->documents++;
+	}
+	for (size_t i = 0; !rc && i < qa.nr; i++) {
+		struct record r = { qa.items[i].instruction, qa.items[i].input, qa.items[i].output, "", "[]",
+				    strlen(qa.items[i].instruction), strlen(qa.items[i].input),
+				    strlen(qa.items[i].output), 0, 2 };
+		int64_t id = record_insert(&c->f.records, &r, "crawl", s->id, 0, 0);
+		if (id < 0)
+			rc = -1;
+		else if (id > 0) {
+			c->totals->records++;
+			if (doc_id > 0 && frontier_record_document(&c->f, id, doc_id))
+				rc = -1;
+		}
+	}
+	o->document_id = doc_id > 0 ? doc_id : 0;
+	o->records = (long)qa.nr;
+	qa_list_release(&qa);
+	extraction_release(&e);
+	strbuf_release(&utf8);
+	return rc;
+}
+
+/* Seconds to wait before retrying, from Retry-After (seconds or an HTTP date) or backoff. */
+static double retry_delay(struct transfer *t)
+{
+	double backoff = (double)(1L << (t->page.tries < 10 ? t->page.tries : 10));
+	if (t->retry_after.len) {
+		long secs;
+		if (!parse_long(t->retry_after.buf, 0, 86400, &secs))
+			return (double)secs;
+		time_t when = curl_getdate(t->retry_after.buf, NULL);
+		if (when > 0)
+			return when > time(NULL) ? (double)(when - time(NULL)) : 0;
+	}
+	return backoff;
+}
+
+static const char *curl_reason(CURLcode res, int too_big)
+{
+	if (too_big || res == CURLE_FILESIZE_EXCEEDED)
+		return "too-large";
+	switch (res) {
+	case CURLE_OPERATION_TIMEDOUT: return "timeout";
+	case CURLE_PARTIAL_FILE: return "truncated";
+	case CURLE_COULDNT_CONNECT: return "connect";
+	case CURLE_COULDNT_RESOLVE_HOST: return "dns";
+	case CURLE_TOO_MANY_REDIRECTS: return "redirects";
+	case CURLE_BAD_CONTENT_ENCODING: return "bad-encoding";
+	case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: return "connection";
+	case CURLE_SSL_CONNECT_ERROR: case CURLE_PEER_FAILED_VERIFICATION: return "tls";
+	default: return "network";
+	}
+}
+
+static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, long status)
+{
+	struct site *s = t->site;
+	struct page_outcome o = { "fetched", status, NULL, NULL, NULL, NULL, 0, 0, 0, 0,
+				  s->rules->every };
+	char *final_url = NULL, *ct = NULL, reason[32];
+	int transient = 0, throttled = 0;
+	curl_easy_getinfo(t->h, CURLINFO_EFFECTIVE_URL, &final_url);
+	curl_easy_getinfo(t->h, CURLINFO_CONTENT_TYPE, &ct);
+	o.final_url = final_url;
+	o.etag = t->etag.len ? t->etag.buf : NULL;
+	o.last_modified = t->last_modified.len ? t->last_modified.buf : NULL;
+	reason[0] = '\0';
+
+	if (corpus_exec(c->db, "BEGIN IMMEDIATE")) {
+		c->failed = 1;
+		return;
+	}
+	if (res != CURLE_OK) {
+		snprintf(reason, sizeof(reason), "%s", curl_reason(res, t->sink.too_big));
+		transient = strcmp(reason, "too-large") && strcmp(reason, "redirects") &&
+			    strcmp(reason, "bad-encoding");
+	} else if (status == 304) {
+		/* not modified: keep the validators we sent */
+		o.etag = t->page.etag;
+		o.last_modified = t->page.last_modified;
+		if (t->etag.len)
+			o.etag = t->etag.buf;
+		c->totals->not_modified++;
+	} else if (status == 429 || status == 503) {
+		snprintf(reason, sizeof(reason), "http-%ld", status);
+		transient = throttled = 1;
+	} else if (status >= 500 || status == 408) {
+		snprintf(reason, sizeof(reason), "http-%ld", status);
+		transient = 1;
+	} else if (status < 200 || status >= 300) {
+		snprintf(reason, sizeof(reason), "http-%ld", status);
+	} else {
+		int is_html, is_xml;
+		uint64_t h = hash64(t->body.buf, t->body.len, 0x70616765ULL);
+		o.content_hash = (int64_t)h;
+		o.has_hash = 1;
+		if (!content_type_ok(ct, t->page.kind, &is_html, &is_xml)) {
+			snprintf(reason, sizeof(reason), "content-type");
+		} else if (t->page.has_hash && t->page.content_hash == (int64_t)h) {
+			c->totals->unchanged++;	/* same bytes as last time: nothing to extract */
+		} else if (is_xml || t->page.kind == PAGE_SITEMAP) {
+			read_sitemap(c, s, &t->body);
+		} else {
+			c->totals->fetched++;
+			if (store_page(c, t, ct, is_html, final_url ? final_url : t->page.url, &o))
+				c->failed = 1;
+		}
+	}
+
+	if (c->failed) {
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
+	int max_tries = throttled ? MAX_TRIES_THROTTLED : MAX_TRIES_5XX;
+	int rc;
+	if (transient && t->page.tries + 1 < max_tries) {
+		double in = retry_delay(t);
+		struct host *h = t->host;
+		if (throttled && now_seconds() + in > h->next_ok)
+			h->next_ok = now_seconds() + in;	/* the whole host slows down */
+		rc = frontier_retry(&c->f, t->page.id, status, reason, in);
+		c->totals->retried++;
+		untake(c, t->page.id);
+	} else {
+		if (reason[0]) {
+			o.status = "failed";
+			o.error = reason;
+			o.has_hash = 0;
+			count_failure(c, reason);
+		}
+		rc = frontier_finish(&c->f, t->page.id, &o);
+		untake(c, t->page.id);
+	}
+	if (rc || corpus_exec(c->db, "COMMIT")) {
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		c->failed = 1;
+	}
+}
+
+static void finish_transfers(struct crawler *c)
+{
+	CURLMsg *msg;
+	int left;
+	while ((msg = curl_multi_info_read(c->multi, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct transfer *t;
+		long status = 0;
+		CURLcode res = msg->data.result;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+		curl_multi_remove_handle(c->multi, t->h);
+		for (size_t i = 0; i < c->live_nr; i++)
+			if (c->live[i] == t) {
+				c->live[i] = c->live[--c->live_nr];
+				break;
+			}
+		t->host->in_flight--;
+		t->host->next_ok = now_seconds() + t->host->delay;
+		c->active--;
+		if (t->kind == T_ROBOTS)
+			finish_robots(c, t, res, status);
+		else
+			finish_page(c, t, res, status);
+		transfer_free(t);
+		progress_update(&c->progress, (uint64_t)(c->totals->fetched + c->totals->not_modified +
+							 c->totals->unchanged + c->totals->failed));
+	}
+}
+
+/* 1 if there is nothing to start now or soon (for this run). */
+static int nothing_left(struct crawler *c, double *wait)
+{
+	*wait = 0.2;
+	for (size_t i = 0; i < c->sites_nr; i++) {
+		struct site *s = &c->sites[i];
+		if (s->queue_nr && !page_limit_reached(c, s))
+			return 0;
+		if (!s->exhausted && !page_limit_reached(c, s))
+			return 0;
+	}
+	if (c->limits->max_pages && c->started >= c->limits->max_pages)
+		return 1;
+	for (size_t i = 0; i < c->sites_nr; i++) {
+		double in = frontier_next_retry(&c->f, c->sites[i].id);
+		if (in >= 0 && in <= RETRY_WAIT_MAX && !page_limit_reached(c, &c->sites[i])) {
+			c->sites[i].exhausted = 0;
+			*wait = in > 0.2 ? in : 0.2;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void site_setup(struct site *s, int64_t id, struct site_rules *rules)
+{
+	struct strbuf key = STRBUF_INIT;
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->rules = rules;
+	url_site(rules->url, &key);
+	s->site_key = strbuf_detach(&key, NULL);
+	s->allow = xcalloc(rules->allow_nr + 1, sizeof(regex_t));
+	s->deny = xcalloc(rules->deny_nr + 1, sizeof(regex_t));
+	for (size_t i = 0; i < rules->allow_nr; i++)
+		if (regcomp(&s->allow[i], rules->allow[i], REG_EXTENDED | REG_NOSUB))
+			regcomp(&s->allow[i], "$^", REG_EXTENDED | REG_NOSUB);
+	for (size_t i = 0; i < rules->deny_nr; i++)
+		if (regcomp(&s->deny[i], rules->deny[i], REG_EXTENDED | REG_NOSUB))
+			regcomp(&s->deny[i], "$^", REG_EXTENDED | REG_NOSUB);
+	s->xr.content_xpath = rules->content;
+	s->xr.qa_question = rules->qa_question;
+	s->xr.qa_answer = rules->qa_answer;
+	s->xr.qa_input = rules->qa_input;
+	s->agent = rules->user_agent ? rules->user_agent : CRAWL_USER_AGENT;
+}
+
+static void site_release(struct site *s)
+{
+	for (size_t i = 0; i < s->rules->allow_nr; i++)
+		regfree(&s->allow[i]);
+	for (size_t i = 0; i < s->rules->deny_nr; i++)
+		regfree(&s->deny[i]);
+	free(s->allow);
+	free(s->deny);
+	for (int i = 0; i < s->queue_nr; i++)
+		frontier_page_release(&s->queue[i]);
+	free(s->site_key);
+}
+
+int crawl_sites(sqlite3 *db, int64_t run_id, const int64_t *source_ids,
+		struct site_rules *const *rules, size_t nr, const struct crawl_limits *limits,
+		volatile int *stop, struct crawl_totals *totals)
+{
+	struct crawler c;
+	memset(&c, 0, sizeof(c));
+	c.db = db;
+	c.limits = limits;
+	c.totals = totals;
+	if (frontier_open(&c.f, db, run_id))
+		return -1;
+	c.multi = curl_multi_init();
+	c.sites = xcalloc(nr, sizeof(*c.sites));
+	c.sites_nr = nr;
+	if (corpus_exec(db, "BEGIN IMMEDIATE"))
+		c.failed = 1;
+	for (size_t i = 0; i < nr && !c.failed; i++) {
+		site_setup(&c.sites[i], source_ids[i], rules[i]);
+		/* the start URL and sitemaps are due at the start of every crawl of the site */
+		if (frontier_add(&c.f, source_ids[i], rules[i]->url, PAGE_HTML, 0) < 0)
+			c.failed = 1;
+		for (size_t k = 0; k < rules[i]->sitemaps_nr; k++)
+			if (frontier_add(&c.f, source_ids[i], rules[i]->sitemaps[k], PAGE_SITEMAP, 0) < 0)
+				c.failed = 1;
+	}
+	if (c.failed || corpus_exec(db, "COMMIT"))
+		c.failed = 1;
+	progress_start(&c.progress, "crawl", 0, "pages");
+
+	while (!c.failed) {
+		int stopping = *stop || (limits->deadline && now_seconds() >= limits->deadline);
+		if (!stopping)
+			start_transfers(&c);
+		double wait = 0.05;
+		if (!c.active && (stopping || nothing_left(&c, &wait)))
+			break;
+		int running;
+		curl_multi_perform(c.multi, &running);
+		finish_transfers(&c);
+		if (c.active || wait > 0)
+			curl_multi_poll(c.multi, NULL, 0, (int)(c.active ? 20 : wait * 1000), NULL);
+		curl_multi_perform(c.multi, &running);
+		finish_transfers(&c);
+	}
+	/* the corpus failed: abandon what is in flight (it stays pending) */
+	for (size_t i = 0; i < c.live_nr; i++) {
+		curl_multi_remove_handle(c.multi, c.live[i]->h);
+		transfer_free(c.live[i]);
+	}
+	free(c.live);
+	progress_finish(&c.progress);
+	for (size_t i = 0; i < c.reasons_nr; i++)
+		strbuf_addf(&totals->failures, "%s%s=%ld", i ? " " : "", c.reasons[i].name,
+			    c.reasons[i].n);
+	for (size_t i = 0; i < nr; i++)
+		site_release(&c.sites[i]);
+	for (size_t i = 0; i < c.hosts_nr; i++) {
+		robots_release(&c.hosts[i]->robots);
+		free(c.hosts[i]->site);
+		free(c.hosts[i]);
+	}
+	free(c.hosts);
+	free(c.sites);
+	free(c.taken);
+	curl_multi_cleanup(c.multi);
+	frontier_close(&c.f);
+	return c.failed ? -1 : 0;
+}

@@ -1,0 +1,190 @@
+/*
+ * extract_cmd.c - `winnow extract FILE|URL`: what extraction makes of one
+ * page, without a corpus. For trying --content and --qa rules before
+ * putting them on a source; a FILE gets the same charset detection (and
+ * gzip decoding) as a fetched page, so what you see is what crawl stores.
+ */
+#include "crawl_internal.h"
+#include "../lib/http.h"
+#include "../lib/json.h"
+#include "../lib/options.h"
+#include "../lib/util.h"
+
+#include <libxml/xpath.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct command_help extract_help = {
+	"winnow extract [options] FILE|URL...",
+	"Print the main text (or the Q&A records) extraction makes of a page.",
+	"Reads each FILE as bytes (gzip is undone) or fetches each URL, detects\n"
+	"its character set and prints the main text: headings, paragraphs, lists,\n"
+	"tables and code, without navigation, sidebars, footers and other\n"
+	"boilerplate. Forum threads and Q&A pages keep every post in order.\n"
+	"\n"
+	"--content XPATH replaces the automatic choice with the nodes it matches.\n"
+	"--qa QUESTION_XPATH ANSWER_XPATH prints one JSON record per question:\n"
+	"instruction = the question's text, input = the first --qa-input match,\n"
+	"output = the accepted answer, else the most voted, else the first. The\n"
+	"answer and input XPaths are evaluated with the question as context node.\n"
+	"Nothing is written to the corpus.",
+	"  winnow extract saved-page.html\n"
+	"  winnow extract --json https://example.com/thread/42\n"
+	"  winnow extract --qa '//h1' '//div[contains(@class,\"answer\")]' page.html",
+};
+
+struct extract_job {
+	struct extract_rules rules;
+	int json;
+	int pages;
+};
+
+static void print_records(const struct qa_list *qa, struct strbuf *out, int as_array)
+{
+	if (as_array)
+		strbuf_addch(out, '[');
+	for (size_t i = 0; i < qa->nr; i++) {
+		if (as_array && i)
+			strbuf_addch(out, ',');
+		strbuf_addstr(out, "{\"instruction\":");
+		json_write_string(out, qa->items[i].instruction, strlen(qa->items[i].instruction));
+		strbuf_addstr(out, ",\"input\":");
+		json_write_string(out, qa->items[i].input, strlen(qa->items[i].input));
+		strbuf_addstr(out, ",\"output\":");
+		json_write_string(out, qa->items[i].output, strlen(qa->items[i].output));
+		strbuf_addch(out, '}');
+		if (!as_array)
+			strbuf_addch(out, '\n');
+	}
+	if (as_array)
+		strbuf_addch(out, ']');
+}
+
+/* Extracts one page's bytes and prints the result. Returns 0 or -1. */
+static int extract_one(struct extract_job *job, const char *name, const char *bytes, size_t len,
+		       const char *content_type, const char *url)
+{
+	struct strbuf utf8 = STRBUF_INIT, out = STRBUF_INIT;
+	struct extraction e;
+	struct qa_list qa = { NULL, 0, 0 };
+	const char *cs = charset_decode(bytes, len, content_type, &utf8);
+	htmlDocPtr doc = html_parse(utf8.buf, utf8.len, url);
+	int rc = 0;
+
+	extraction_init(&e);
+	if (job->rules.qa_question && extract_qa(doc, &job->rules, &qa) < 0)
+		rc = -1;
+	if (!rc && extract_main_text(doc, &job->rules, &e))
+		rc = -1;
+	if (!rc && job->json) {
+		strbuf_addstr(&out, "{\"source\":");
+		json_write_string(&out, name, strlen(name));
+		strbuf_addstr(&out, ",\"charset\":");
+		json_write_string(&out, cs, strlen(cs));
+		strbuf_addstr(&out, ",\"lang\":");
+		json_write_string(&out, e.lang, strlen(e.lang));
+		strbuf_addstr(&out, ",\"title\":");
+		json_write_string(&out, e.title.buf, e.title.len);
+		strbuf_addstr(&out, ",\"text\":");
+		json_write_string(&out, e.text.buf, e.text.len);
+		if (job->rules.qa_question) {
+			strbuf_addstr(&out, ",\"records\":");
+			print_records(&qa, &out, 1);
+		}
+		strbuf_addstr(&out, "}\n");
+	} else if (!rc && job->rules.qa_question) {
+		print_records(&qa, &out, 0);
+		if (!qa.nr)
+			warning("the --qa rules match no question with an answer in '%s'", name);
+	} else if (!rc) {
+		if (job->pages++)
+			strbuf_addstr(&out, "\n");
+		strbuf_add(&out, e.text.buf, e.text.len);
+		if (e.text.len)
+			strbuf_addch(&out, '\n');
+		else
+			warning("no main text found in '%s'", name);
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+	qa_list_release(&qa);
+	extraction_release(&e);
+	xmlFreeDoc(doc);
+	strbuf_release(&utf8);
+	strbuf_release(&out);
+	return rc;
+}
+
+static int extract_path(struct extract_job *job, const char *arg)
+{
+	struct strbuf raw = STRBUF_INIT, plain = STRBUF_INIT;
+	int rc;
+	if (is_http_url(arg)) {
+		struct fetched_page p;
+		fetched_page_init(&p);
+		if (fetch_one(arg, CRAWL_USER_AGENT, &p))
+			rc = error("cannot fetch '%s': %s", arg, p.error.buf);
+		else if (p.status < 200 || p.status > 299)
+			rc = error("cannot fetch '%s': HTTP %ld", arg, p.status);
+		else
+			rc = extract_one(job, arg, p.body.buf, p.body.len,
+					 p.content_type.len ? p.content_type.buf : NULL, p.final_url.buf);
+		fetched_page_release(&p);
+		return rc;
+	}
+	if (read_file_limited(arg, 256u << 20, &raw))
+		return -1;
+	if (is_gzip(raw.buf, raw.len)) {
+		int r = gunzip_limited(raw.buf, raw.len, CRAWL_MAX_BODY * 8, &plain);
+		if (r < 0) {
+			strbuf_release(&raw);
+			strbuf_release(&plain);
+			return error("cannot read '%s': not valid gzip", arg);
+		}
+		if (r > 0)
+			warning("'%s' decompresses to more than %zu MB; the rest is ignored",
+				arg, CRAWL_MAX_BODY * 8 >> 20);
+		rc = extract_one(job, arg, plain.buf, plain.len, NULL, NULL);
+	} else {
+		rc = extract_one(job, arg, raw.buf, raw.len, NULL, NULL);
+	}
+	strbuf_release(&raw);
+	strbuf_release(&plain);
+	return rc;
+}
+
+int cmd_extract(int argc, char **argv)
+{
+	struct extract_job job = { { NULL, NULL, NULL, NULL }, 0, 0 };
+	const char *qa_placeholder = NULL;
+	struct option opts[] = {
+		OPT_STRING(0, "qa", &qa_placeholder, "QUESTION_XPATH ANSWER_XPATH",
+			   "print Q&A records: question and answer XPaths"),
+		OPT_STRING(0, "qa-input", &job.rules.qa_input, "XPATH",
+			   "with --qa: the question's body (record input)"),
+		OPT_STRING(0, "content", &job.rules.content_xpath, "XPATH",
+			   "the main text is the text of these nodes"),
+		OPT_FLAG(0, "json", &job.json, "print JSON: source, charset, lang, title, text "
+			 "(and records with --qa), one object per page"),
+		OPT_END(),
+	};
+	int failed = 0;
+	argc = take_qa_option(argc, argv, &job.rules.qa_question, &job.rules.qa_answer);
+	if (argc < 0)
+		return usage_error(&extract_help, "--qa needs two values: QUESTION_XPATH ANSWER_XPATH");
+	argc = parse_options(argc, argv, opts, &extract_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc < 1)
+		return usage_error(&extract_help, "extract needs a FILE or URL");
+	if (job.rules.qa_input && !job.rules.qa_question)
+		return usage_error(&extract_help, "--qa-input needs --qa");
+	if (xpath_check(job.rules.qa_question, "--qa") || xpath_check(job.rules.qa_answer, "--qa") ||
+	    xpath_check(job.rules.qa_input, "--qa-input") ||
+	    xpath_check(job.rules.content_xpath, "--content"))
+		return EXIT_USAGE;
+	for (int i = 0; i < argc; i++)
+		if (extract_path(&job, argv[i]))
+			failed++;
+	fflush(stdout);
+	return failed ? EXIT_FAILURE_ : EXIT_OK;
+}

@@ -1,0 +1,223 @@
+/*
+ * llm_answer_cmd.c - `winnow answer TASK`: the second pass of a questions
+ * task. Each raw record of the task without an output is sent as the user
+ * message (with the task's system prompt, or --system), and the answer
+ * becomes its output. Answers cut off at the token limit are not stored.
+ */
+#include "llm_internal.h"
+#include "../db/corpus.h"
+#include "../lib/options.h"
+#include "../lib/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct question {
+	int64_t id;
+	char *instruction, *input, *prompt;
+};
+
+struct answering {
+	sqlite3 *db;
+	sqlite3_stmt *update;
+	const char *system;	/* stored in records.system with --keep-system, else NULL */
+	long answered, truncated, empty, conflicts;
+	int failed;
+};
+
+static int on_answer(struct llm_request *req, void *ctx)
+{
+	struct answering *a = ctx;
+	struct question *q = req->data;
+	struct strbuf out = STRBUF_INIT;
+	char now[32];
+	int rc;
+	if (req->status == LLM_FAILED)
+		return 0;
+	if (req->status == LLM_TRUNCATED) {
+		a->truncated++;
+		return 0;
+	}
+	strbuf_add(&out, req->content.buf, req->content.len);
+	strbuf_trim(&out);
+	if (!out.len) {
+		a->empty++;
+		strbuf_release(&out);
+		return 0;
+	}
+	const char *system = a->system ? a->system : "";
+	struct record r = { q->instruction, q->input, out.buf, system, "[]",
+			    strlen(q->instruction), strlen(q->input), out.len, strlen(system), 2 };
+	now_iso(now, sizeof(now));
+	sqlite3_bind_text(a->update, 1, out.buf, (int)out.len, SQLITE_STATIC);
+	sqlite3_bind_text(a->update, 2, system, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(a->update, 3, record_hash(&r));
+	sqlite3_bind_text(a->update, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(a->update, 5, q->id);
+	rc = sqlite3_step(a->update);
+	if (rc == SQLITE_DONE) {
+		a->answered += sqlite3_changes(a->db) > 0;
+	} else if (sqlite3_extended_errcode(a->db) == SQLITE_CONSTRAINT_UNIQUE) {
+		a->conflicts++;	/* the same question and answer is already a record */
+	} else {
+		error("corpus: cannot store the answer of record %lld: %s", (long long)q->id, sqlite3_errmsg(a->db));
+		a->failed = 1;
+	}
+	sqlite3_reset(a->update);
+	strbuf_release(&out);
+	return a->failed;
+}
+
+static const struct command_help answer_help = {
+	"winnow answer TASK [options]",
+	"Write the outputs of a questions task's records with the LLM platform.",
+	"Takes the task's raw records whose output is empty (made by `winnow generate`\n"
+	"in questions mode), sends each instruction (and input) with the task's system\n"
+	"prompt or --system, and stores the answer as the output. Answers cut off at the\n"
+	"token limit are left out (raise --answer-tokens). Run it again to continue.",
+	"  winnow answer luck --provider zhipu --system fortune_teller.txt\n"
+	"  winnow answer luck --limit 50 --provider deepseek --parallel 8",
+};
+
+int cmd_answer(int argc, char **argv)
+{
+	struct llm_options lo;
+	const char *system_path = NULL;
+	long limit = 0;
+	int keep_system = 0, rc;
+	llm_options_init(&lo);
+	struct option opts[] = {
+		OPT_STRING(0, "system", &system_path, "FILE", "system prompt (default: the task's, if any)"),
+		OPT_FLAG(0, "keep-system", &keep_system, "also store the system prompt in the records' system field"),
+		OPT_INT(0, "limit", &limit, "N", 0, 100000000, "answer at most N records"),
+		LLM_OPTIONS(&lo),
+		OPT_END(),
+	};
+	struct answering a;
+	struct task task;
+	struct run run;
+	struct llm_client *c = NULL;
+	struct question *qs = NULL;
+	struct llm_request *reqs = NULL;
+	size_t nq = 0, alloc = 0;
+	struct strbuf system = STRBUF_INIT;
+	char *purpose = NULL;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	enum llm_run_result r;
+
+	argc = parse_options(argc, argv, opts, &answer_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc != 1)
+		return usage_error(&answer_help, "say which TASK to answer");
+	if (system_path) {
+		FILE *fp = fopen(system_path, "rb");
+		char buf[4096];
+		size_t n;
+		if (!fp) {
+			error("cannot open system prompt file '%s': %s", system_path, strerror(errno));
+			return EXIT_DATAERR;
+		}
+		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && system.len < (1 << 20))
+			strbuf_add(&system, buf, n);
+		fclose(fp);
+		strbuf_trim(&system);
+	}
+	db = corpus_open(corpus_path(), 0);
+	if (!db) {
+		strbuf_release(&system);
+		return EXIT_FAILURE_;
+	}
+	run_begin(&run, db, "answer");
+	memset(&a, 0, sizeof(a));
+	if (task_load(db, argv[0], &task)) {
+		rc = run_end(&run, EXIT_FAILURE_, "nothing answered");
+		strbuf_release(&system);
+		corpus_close(db);
+		return rc;
+	}
+	if (!system_path)
+		strbuf_addstr(&system, task.system);
+	a.db = db;
+	a.system = keep_system && system.len ? system.buf : NULL;
+	a.update = corpus_prepare(db, "UPDATE records SET output = ?1, system = ?2, content_hash = ?3, "
+				      "updated_at = ?4 WHERE id = ?5 AND output = '' AND stage = 'raw'");
+	st = corpus_prepare(db, "SELECT id, instruction, input FROM records WHERE task_id = ? AND stage = 'raw' "
+				"AND output = '' ORDER BY id LIMIT ?");
+	if (!a.update || !st) {
+		sqlite3_finalize(st);
+		rc = run_end(&run, EXIT_FAILURE_, "nothing answered");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, task.id);
+	sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct question *q;
+		if (nq == alloc) {
+			alloc = alloc ? 2 * alloc : 64;
+			qs = xrealloc(qs, alloc * sizeof(*qs));
+		}
+		q = &qs[nq++];
+		q->id = sqlite3_column_int64(st, 0);
+		q->instruction = xstrdup((const char *)sqlite3_column_text(st, 1));
+		q->input = xstrdup((const char *)sqlite3_column_text(st, 2));
+		q->prompt = *q->input ? xstrfmt("%s\n\n%s", q->instruction, q->input) : xstrdup(q->instruction);
+	}
+	sqlite3_finalize(st);
+	if (!nq) {
+		rc = run_end(&run, EXIT_OK, "task '%s' has no raw records without an output", task.name);
+		goto out;
+	}
+	c = llm_client_new(&lo, db, run.id);
+	if (!c) {
+		rc = run_end(&run, EXIT_USAGE, "nothing answered");
+		goto out;
+	}
+	purpose = xstrfmt("answer:%s", task.name);
+	reqs = xcalloc(nq, sizeof(*reqs));
+	for (size_t i = 0; i < nq; i++) {
+		llm_request_init(&reqs[i]);
+		reqs[i].system = system.len ? system.buf : NULL;
+		reqs[i].prompt = qs[i].prompt;
+		reqs[i].purpose = purpose;
+		reqs[i].data = &qs[i];
+	}
+	r = llm_run(c, reqs, nq, on_answer, &a);
+	const struct llm_totals *t = llm_client_totals(c);
+	if (a.truncated)
+		warning("%ld answer%s cut off at the token limit were not stored; raise --answer-tokens and run "
+			"again with --no-cache", a.truncated, a.truncated == 1 ? " was" : "s were");
+	if (a.conflicts)
+		warning("%ld answer%s made a record identical to an existing one; left unanswered",
+			a.conflicts, a.conflicts == 1 ? "" : "s");
+	run_count(&run, "answered", a.answered);
+	run_count(&run, "truncated", a.truncated);
+	run_count(&run, "calls", t->calls);
+	run_count(&run, "cached", t->cached);
+	run_count(&run, "tokens_in", t->tokens_in);
+	run_count(&run, "tokens_out", t->tokens_out);
+	rc = a.failed ? EXIT_FAILURE_ : llm_run_exit(r, t);
+	rc = run_end(&run, rc, "%ld of %zu record%s of task '%s' answered; %ld call%s, %ld cached, %ld failed, "
+		     "%ld + %ld tokens", a.answered, nq, nq == 1 ? "" : "s", task.name, t->calls,
+		     t->calls == 1 ? "" : "s", t->cached, t->failed, t->tokens_in, t->tokens_out);
+out:
+	for (size_t i = 0; i < nq; i++) {
+		if (reqs)
+			llm_request_release(&reqs[i]);
+		free(qs[i].instruction);
+		free(qs[i].input);
+		free(qs[i].prompt);
+	}
+	free(qs);
+	free(reqs);
+	free(purpose);
+	sqlite3_finalize(a.update);
+	llm_client_free(c);
+	strbuf_release(&system);
+	task_release(&task);
+	corpus_close(db);
+	return rc;
+}

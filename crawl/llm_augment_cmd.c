@@ -1,0 +1,296 @@
+/*
+ * llm_augment_cmd.c - `winnow augment`: each chosen record yields K
+ * variants written by the LLM platform - a paraphrase, a deeper or broader
+ * Evol-Instruct rewrite, or a translation - stored as raw records with
+ * origin augment and the record as their parent. Variant k of a record is
+ * request sample k, so a re-run gets its answers from the cache and adds
+ * nothing twice.
+ */
+#include "llm_internal.h"
+#include "../db/corpus.h"
+#include "../lib/options.h"
+#include "../lib/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct source_record {
+	int64_t id, task_id;
+	char *instruction, *input, *output, *system;
+};
+
+struct augmenting {
+	sqlite3 *db;
+	struct record_inserter ins;
+	const char *method;
+	long added, present, unusable, truncated;
+	int failed;
+};
+
+static const struct method {
+	const char *name, *instructions;
+} methods[] = {
+	{ "paraphrase",
+	  "Rewrite the instruction below so that it asks for exactly the same thing in different words. "
+	  "Keep its language (Chinese stays Chinese). Keep the output's content; change its wording only "
+	  "where the new instruction needs it." },
+	{ "evol-deepen",
+	  "Rewrite the instruction below into a harder version of itself: add a constraint or requirement, "
+	  "make it more concrete, or require more steps of reasoning. It must stay reasonable and answerable "
+	  "by a person, in the same language. Then write a complete, correct output for the new instruction." },
+	{ "evol-broaden",
+	  "Write a brand-new instruction in the same domain as the one below, on a different and less common "
+	  "topic, of similar length and difficulty, in the same language. Then write a complete, correct "
+	  "output for it." },
+	{ "translate",
+	  "Translate the instruction, input and output below into %s. Keep the meaning, formatting, numbers "
+	  "and names; translate naturally, not word for word." },
+};
+
+static int has_cjk(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (; *p; p++)
+		if (p[0] >= 0xE4 && p[0] <= 0xE9 && p[1] >= 0x80)	/* U+4000..U+9FFF, roughly the CJK block */
+			return 1;
+	return 0;
+}
+
+static char *build_prompt(const struct method *m, const struct source_record *rec, const char *to,
+			  int k, long variants)
+{
+	struct strbuf p = STRBUF_INIT;
+	json_t *obj = json_object();
+	char *text;
+	if (!strcmp(m->name, "translate"))
+		strbuf_addf(&p, m->instructions, to ? to : has_cjk(rec->instruction) ? "English" : "Chinese (简体中文)");
+	else
+		strbuf_addstr(&p, m->instructions);
+	if (variants > 1)
+		strbuf_addf(&p, " This is variant %d of %ld: make it differ from the others.", k + 1, variants);
+	json_object_set_new(obj, "instruction", json_string(rec->instruction));
+	json_object_set_new(obj, "input", json_string(rec->input));
+	json_object_set_new(obj, "output", json_string(rec->output));
+	text = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	strbuf_addf(&p, "\n\n%s\n\nAnswer in JSON with the same keys: "
+		    "{\"instruction\": \"...\", \"input\": \"...\", \"output\": \"...\"}\n", text);
+	free(text);
+	json_decref(obj);
+	return strbuf_detach(&p, NULL);
+}
+
+static const char *member(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static int on_variant(struct llm_request *req, void *ctx)
+{
+	struct augmenting *a = ctx;
+	struct source_record *rec = req->data;
+	json_t *v, *item;
+	int64_t id;
+	if (req->status == LLM_FAILED)
+		return 0;
+	if (req->status == LLM_TRUNCATED) {
+		a->truncated++;
+		return 0;
+	}
+	v = llm_extract_json(req->content.buf, req->content.len);
+	item = json_is_array(v) ? json_array_get(v, 0) : v;
+	if (json_is_object(item) && json_is_array(json_object_get(item, "items")))
+		item = json_array_get(json_object_get(item, "items"), 0);
+	struct strbuf in = STRBUF_INIT, input = STRBUF_INIT, out = STRBUF_INIT;
+	strbuf_addstr(&in, member(item, "instruction"));
+	strbuf_addstr(&input, member(item, "input"));
+	strbuf_addstr(&out, member(item, "output"));
+	strbuf_trim(&in);
+	strbuf_trim(&input);
+	strbuf_trim(&out);
+	if (!in.len || !out.len ||
+	    (!strcmp(in.buf, rec->instruction) && !strcmp(a->method, "paraphrase"))) {
+		a->unusable++;
+	} else {
+		struct record r = { in.buf, input.buf, out.buf, rec->system, "[]",
+				    in.len, input.len, out.len, strlen(rec->system), 2 };
+		id = record_insert(&a->ins, &r, "augment", 0, rec->task_id, rec->id);
+		if (id < 0) {
+			a->failed = 1;
+		} else if (!id) {
+			a->present++;
+		} else {
+			sqlite3_stmt *st = corpus_prepare(a->db, "UPDATE records SET llm_call_id = ? WHERE id = ?");
+			if (st) {
+				sqlite3_bind_int64(st, 1, req->call_id);
+				sqlite3_bind_int64(st, 2, id);
+				sqlite3_step(st);
+				sqlite3_finalize(st);
+			}
+			a->added++;
+		}
+	}
+	strbuf_release(&in);
+	strbuf_release(&input);
+	strbuf_release(&out);
+	json_decref(v);
+	return a->failed;
+}
+
+static const struct command_help augment_help = {
+	"winnow augment --method METHOD [--n K] [--where SQL] [options]",
+	"Make K variants of each chosen record with the LLM platform (stage raw, origin augment).",
+	"Methods:\n"
+	"  paraphrase    the same request in other words, same answer\n"
+	"  evol-deepen   a harder version (a constraint, more concrete, more reasoning) and its answer\n"
+	"  evol-broaden  a new request in the same domain, rarer topic, and its answer\n"
+	"  translate     instruction, input and output in another language (--to; default\n"
+	"                English for Chinese records, Chinese otherwise)\n"
+	"Records are chosen with --where (an SQL condition on the records table); the\n"
+	"default is stage IN ('unique','approved'). Each variant keeps the record as its\n"
+	"parent (records.parent_id) and its task. Run again: answers come from the cache\n"
+	"and variants already present are not added twice.",
+	"  winnow augment --method paraphrase --n 2 --provider zhipu\n"
+	"  winnow augment --method evol-deepen --where \"task_id = 1 AND stage = 'approved'\" --provider deepseek\n"
+	"  winnow augment --method translate --to English --where \"lang = 'zh'\" --limit 100 --provider openai",
+};
+
+int cmd_augment(int argc, char **argv)
+{
+	struct llm_options lo;
+	const char *method_name = NULL, *where = NULL, *to = NULL;
+	long variants = 1, limit = 0;
+	int rc;
+	llm_options_init(&lo);
+	struct option opts[] = {
+		OPT_CHOICE('m', "method", &method_name, "paraphrase|evol-deepen|evol-broaden|translate",
+			   "how to make variants (required)"),
+		OPT_INT('n', "n", &variants, "K", 1, 100, "variants per record (default 1)"),
+		OPT_STRING('w', "where", &where, "SQL", "which records (default: stage IN ('unique','approved'))"),
+		OPT_STRING(0, "to", &to, "LANGUAGE", "translate: the target language"),
+		OPT_INT(0, "limit", &limit, "N", 0, 100000000, "at most N records"),
+		LLM_OPTIONS(&lo),
+		OPT_END(),
+	};
+	const struct method *m = NULL;
+	struct augmenting a;
+	struct run run;
+	struct llm_client *c = NULL;
+	struct source_record *recs = NULL;
+	struct llm_request *reqs = NULL;
+	size_t nrec = 0, alloc = 0, nreq = 0;
+	char *sql, *purpose = NULL;
+	const char *tail = NULL;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+
+	argc = parse_options(argc, argv, opts, &augment_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc)
+		return usage_error(&augment_help, "augment takes no arguments; choose records with --where");
+	if (!method_name)
+		return usage_error(&augment_help, "say how to augment: --method paraphrase|evol-deepen|evol-broaden|translate");
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(methods[i].name, method_name))
+			m = &methods[i];
+	db = corpus_open(corpus_path(), 0);
+	if (!db)
+		return EXIT_FAILURE_;
+	memset(&a, 0, sizeof(a));
+	a.db = db;
+	a.method = m->name;
+	sql = xstrfmt("SELECT id, task_id, instruction, input, output, system FROM records WHERE (%s) "
+		      "ORDER BY id LIMIT %ld", where ? where : "stage IN ('unique','approved')", limit > 0 ? limit : -1L);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK || (tail && *tail) || !sqlite3_stmt_readonly(st)) {
+		error("--where '%s' is not a condition on records: %s", where ? where : "",
+		      st && tail && *tail ? "it holds more than one statement" : sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		free(sql);
+		corpus_close(db);
+		return EXIT_USAGE;
+	}
+	free(sql);
+	run_begin(&run, db, "augment");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct source_record *r;
+		if (nrec == alloc) {
+			alloc = alloc ? 2 * alloc : 64;
+			recs = xrealloc(recs, alloc * sizeof(*recs));
+		}
+		r = &recs[nrec++];
+		r->id = sqlite3_column_int64(st, 0);
+		r->task_id = sqlite3_column_int64(st, 1);
+		r->instruction = xstrdup((const char *)sqlite3_column_text(st, 2));
+		r->input = xstrdup((const char *)sqlite3_column_text(st, 3));
+		r->output = xstrdup((const char *)sqlite3_column_text(st, 4));
+		r->system = xstrdup((const char *)sqlite3_column_text(st, 5));
+	}
+	sqlite3_finalize(st);
+	if (!nrec) {
+		rc = run_end(&run, EXIT_OK, "no records match%s%s", where ? " " : " (default: unique or approved)",
+			     where ? where : "");
+		goto out;
+	}
+	if (record_inserter_init(&a.ins, db)) {
+		rc = run_end(&run, EXIT_FAILURE_, "nothing augmented");
+		goto out;
+	}
+	c = llm_client_new(&lo, db, run.id);
+	if (!c) {
+		rc = run_end(&run, EXIT_USAGE, "nothing augmented");
+		goto out;
+	}
+	purpose = xstrfmt("augment:%s", m->name);
+	nreq = nrec * (size_t)variants;
+	reqs = xcalloc(nreq, sizeof(*reqs));
+	for (size_t i = 0; i < nreq; i++) {
+		struct source_record *r = &recs[i / (size_t)variants];
+		int k = (int)(i % (size_t)variants);
+		llm_request_init(&reqs[i]);
+		reqs[i].prompt = build_prompt(m, r, to, k, variants);
+		reqs[i].purpose = purpose;
+		reqs[i].json = 1;
+		reqs[i].sample = k;
+		reqs[i].data = r;
+	}
+	enum llm_run_result res = llm_run(c, reqs, nreq, on_variant, &a);
+	const struct llm_totals *t = llm_client_totals(c);
+	if (a.unusable)
+		warning("%ld answer%s held no usable variant (no JSON with instruction and output, or unchanged)",
+			a.unusable, a.unusable == 1 ? "" : "s");
+	if (a.truncated)
+		warning("%ld answer%s cut off at the token limit; raise --answer-tokens", a.truncated,
+			a.truncated == 1 ? " was" : "s were");
+	run_count(&run, "records", (int64_t)nrec);
+	run_count(&run, "added", a.added);
+	run_count(&run, "present", a.present);
+	run_count(&run, "unusable", a.unusable);
+	run_count(&run, "calls", t->calls);
+	run_count(&run, "cached", t->cached);
+	run_count(&run, "tokens_in", t->tokens_in);
+	run_count(&run, "tokens_out", t->tokens_out);
+	rc = a.failed ? EXIT_FAILURE_ : llm_run_exit(res, t);
+	rc = run_end(&run, rc, "%ld variant%s added from %zu record%s (%s), %ld already present; %ld call%s, "
+		     "%ld cached, %ld + %ld tokens", a.added, a.added == 1 ? "" : "s", nrec, nrec == 1 ? "" : "s",
+		     m->name, a.present, t->calls, t->calls == 1 ? "" : "s", t->cached, t->tokens_in, t->tokens_out);
+out:
+	for (size_t i = 0; i < nreq; i++) {
+		free((char *)reqs[i].prompt);
+		llm_request_release(&reqs[i]);
+	}
+	for (size_t i = 0; i < nrec; i++) {
+		free(recs[i].instruction);
+		free(recs[i].input);
+		free(recs[i].output);
+		free(recs[i].system);
+	}
+	free(recs);
+	free(reqs);
+	free(purpose);
+	record_inserter_release(&a.ins);
+	llm_client_free(c);
+	corpus_close(db);
+	return rc;
+}

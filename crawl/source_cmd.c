@@ -1,0 +1,339 @@
+/*
+ * source_cmd.c - `winnow source add|list|rm`: declaring the sites to crawl.
+ * A site's rules are a JSON object in sources.rules (see site_rules.c);
+ * adding a source that exists replaces its rules, so rules can be tuned
+ * without losing the frontier.
+ */
+#include "crawl_internal.h"
+#include "../db/corpus.h"
+#include "../lib/options.h"
+#include "../lib/util.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const struct command_help source_help = {
+	"winnow source add|list|rm ...",
+	"Declare the sites to crawl, their rules and schedule.",
+	"  winnow source add NAME --url URL [options]   add a site, or replace its rules\n"
+	"  winnow source list                           sites with pages fetched/pending/failed,\n"
+	"                                               records made, last run and next due time\n"
+	"  winnow source rm NAME                        forget a site: its rules, frontier and\n"
+	"                                               documents (records it made are kept)\n"
+	"\n'winnow source add --help' lists the rules.",
+	"  winnow source add forum --url https://forum.example.com/ --deny '/login' --every 1d\n"
+	"  winnow source list",
+};
+
+static const struct command_help add_help = {
+	"winnow source add NAME --url URL [options]",
+	"Add a site to crawl, or replace the rules of one already added.",
+	"Links are followed within the site (www. and the bare host are one site),\n"
+	"within --allow/--deny (POSIX extended regexes matched against the whole\n"
+	"URL; with --allow, a URL must match one) and --depth. Politeness: one\n"
+	"request at a time per host (--concurrency) and --delay between them,\n"
+	"or robots.txt's Crawl-delay if longer; robots.txt is obeyed unless\n"
+	"--ignore-robots. With --qa, every page also yields one Q&A record per\n"
+	"question node (see 'winnow extract --help').",
+	"  winnow source add forum --url https://forum.example.com/ --depth 3\n"
+	"  winnow source add qa --url https://qa.example.com/ --sitemap https://qa.example.com/sitemap.xml \\\n"
+	"      --qa '//h1' '//div[@class=\"answer\"]' --qa-input '//div[@class=\"question\"]' --every 12h",
+};
+
+static int parse_url_arg(const char *arg, const char *option, char **out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (url_resolve(NULL, arg, &sb)) {
+		strbuf_release(&sb);
+		return error("%s: '%s' is not an http:// or https:// URL", option, arg);
+	}
+	*out = strbuf_detach(&sb, NULL);
+	return 0;
+}
+
+static int check_regexes(const struct string_list *list, const char *option)
+{
+	for (size_t i = 0; i < list->nr; i++) {
+		regex_t re;
+		int rc = regcomp(&re, list->items[i], REG_EXTENDED | REG_NOSUB);
+		if (rc) {
+			char msg[128];
+			regerror(rc, &re, msg, sizeof(msg));
+			return error("%s: '%s' is not a valid regular expression: %s", option,
+				     list->items[i], msg);
+		}
+		regfree(&re);
+	}
+	return 0;
+}
+
+static char **copy_list(const struct string_list *l, size_t *n)
+{
+	char **v = xcalloc(l->nr + 1, sizeof(*v));
+	for (size_t i = 0; i < l->nr; i++)
+		v[i] = xstrdup(l->items[i]);
+	*n = l->nr;
+	return v;
+}
+
+static int source_add(int argc, char **argv)
+{
+	const char *url = NULL, *every = NULL, *qa_input = NULL, *content = NULL, *ua = NULL;
+	const char *qa_placeholder = NULL, *qa_q = NULL, *qa_a = NULL;
+	struct string_list sitemaps = STRING_LIST_INIT, allow = STRING_LIST_INIT, deny = STRING_LIST_INIT;
+	long depth = -1, max_pages = 0, delay = 1000, concurrency = 1;
+	int ignore_robots = 0, rc = EXIT_USAGE;
+	struct option opts[] = {
+		OPT_STRING(0, "url", &url, "URL", "start URL (required)"),
+		OPT_LIST(0, "sitemap", &sitemaps, "URL", "a sitemap or sitemap index (.gz too); repeatable"),
+		OPT_LIST(0, "allow", &allow, "REGEX", "only follow URLs matching one of these; repeatable"),
+		OPT_LIST(0, "deny", &deny, "REGEX", "never follow URLs matching this; repeatable"),
+		OPT_INT(0, "depth", &depth, "N", -1, 1000, "links to follow from a start page (default: no limit)"),
+		OPT_INT(0, "max-pages", &max_pages, "N", 0, 100000000, "pages per run (default: no limit)"),
+		OPT_INT(0, "delay", &delay, "MS", 0, 3600000, "milliseconds between requests to a host (default 1000)"),
+		OPT_INT(0, "concurrency", &concurrency, "N", 1, 64, "requests in flight per host (default 1)"),
+		OPT_STRING(0, "every", &every, "DURATION", "recrawl interval: 30m, 12h, 1d, 1w (default 1d)"),
+		OPT_STRING(0, "qa", &qa_placeholder, "QUESTION_XPATH ANSWER_XPATH", "make a Q&A record per question"),
+		OPT_STRING(0, "qa-input", &qa_input, "XPATH", "with --qa: the question's body (record input)"),
+		OPT_STRING(0, "content", &content, "XPATH", "the main text is the text of these nodes"),
+		OPT_STRING(0, "user-agent", &ua, "UA", "User-Agent header (default: winnow's)"),
+		OPT_FLAG(0, "ignore-robots", &ignore_robots, "do not obey robots.txt (only for your own sites)"),
+		OPT_END(),
+	};
+	struct site_rules rules;
+	struct strbuf json = STRBUF_INIT;
+	sqlite3 *db = NULL;
+	struct run run;
+
+	site_rules_init(&rules);
+	argc = take_qa_option(argc, argv, &qa_q, &qa_a);
+	if (argc < 0)
+		return usage_error(&add_help, "--qa needs two values: QUESTION_XPATH ANSWER_XPATH");
+	argc = parse_options(argc, argv, opts, &add_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc != 1)
+		return usage_error(&add_help, argc ? "give one NAME" : "say the source's NAME");
+	if (!url)
+		return usage_error(&add_help, "--url is required");
+	if (qa_input && !qa_q)
+		return usage_error(&add_help, "--qa-input needs --qa");
+	if (every && (parse_duration(every, &rules.every) || rules.every < 60))
+		return usage_error(&add_help, "--every: '%s' is not a duration of at least 1m "
+				   "(like 30m, 12h, 1d)", every);
+	if (parse_url_arg(url, "--url", &rules.url))
+		goto out;
+	rules.sitemaps = xcalloc(sitemaps.nr + 1, sizeof(char *));
+	for (size_t i = 0; i < sitemaps.nr; i++) {
+		if (parse_url_arg(sitemaps.items[i], "--sitemap", &rules.sitemaps[i]))
+			goto out;
+		rules.sitemaps_nr++;
+	}
+	if (check_regexes(&allow, "--allow") || check_regexes(&deny, "--deny") ||
+	    xpath_check(qa_q, "--qa") || xpath_check(qa_a, "--qa") ||
+	    xpath_check(qa_input, "--qa-input") || xpath_check(content, "--content"))
+		goto out;
+	rules.allow = copy_list(&allow, &rules.allow_nr);
+	rules.deny = copy_list(&deny, &rules.deny_nr);
+	rules.depth = depth;
+	rules.max_pages = max_pages;
+	rules.delay_ms = delay;
+	rules.concurrency = concurrency;
+	rules.ignore_robots = ignore_robots;
+	rules.qa_question = qa_q ? xstrdup(qa_q) : NULL;
+	rules.qa_answer = qa_a ? xstrdup(qa_a) : NULL;
+	rules.qa_input = qa_input ? xstrdup(qa_input) : NULL;
+	rules.content = content ? xstrdup(content) : NULL;
+	rules.user_agent = ua ? xstrdup(ua) : NULL;
+	site_rules_to_json(&rules, &json);
+
+	rc = EXIT_FAILURE_;
+	db = corpus_open(corpus_path(), CORPUS_CREATE);
+	if (!db)
+		goto out;
+	run_begin(&run, db, "source add");
+	int64_t existing = 0;
+	sqlite3_stmt *st = corpus_prepare(db, "SELECT id, kind FROM sources WHERE name = ?");
+	const char *kind = NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, argv[0], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			existing = sqlite3_column_int64(st, 0);
+			kind = strcmp((const char *)sqlite3_column_text(st, 1), "site") ? "other" : "site";
+		}
+		sqlite3_finalize(st);
+	}
+	if (existing && strcmp(kind, "site")) {
+		error("there is already a source called '%s' that is not a site; choose another name",
+		      argv[0]);
+		rc = run_end(&run, EXIT_USAGE, "nothing changed");
+		goto out;
+	}
+	int64_t id = source_ensure(db, argv[0], "site", rules.url);
+	st = id > 0 ? corpus_prepare(db, "UPDATE sources SET rules = ?, location = ? WHERE id = ?") : NULL;
+	if (!st) {
+		rc = run_end(&run, EXIT_FAILURE_, "cannot store the source");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, json.buf, (int)json.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rules.url, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, id);
+	int ok = sqlite3_step(st) == SQLITE_DONE;
+	sqlite3_finalize(st);
+	if (!ok) {
+		error("cannot store the rules of '%s': %s", argv[0], sqlite3_errmsg(db));
+		rc = run_end(&run, EXIT_FAILURE_, "nothing changed");
+		goto out;
+	}
+	rc = run_end(&run, EXIT_OK, "%s site '%s' (%s)", existing ? "updated" : "added",
+		     argv[0], rules.url);
+out:
+	if (db)
+		corpus_close(db);
+	site_rules_release(&rules);
+	strbuf_release(&json);
+	string_list_clear(&sitemaps);
+	string_list_clear(&allow);
+	string_list_clear(&deny);
+	return rc;
+}
+
+static void format_time(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, size, "%Y-%m-%d %H:%M", &tm);
+}
+
+static int source_list(int argc, char **argv)
+{
+	static const struct command_help list_help = {
+		"winnow source list", "List the sites with their crawl state.", NULL, NULL };
+	struct option opts[] = { OPT_END() };
+	argc = parse_options(argc, argv, opts, &list_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	sqlite3 *db = corpus_open(corpus_path(), 0);
+	if (!db)
+		return EXIT_FAILURE_;
+	sqlite3_stmt *st = corpus_prepare(db,
+		"SELECT s.name, s.location, s.rules, s.last_crawl_at,"
+		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status = 'fetched'),"
+		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status = 'pending'),"
+		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status IN ('failed','blocked')),"
+		" (SELECT count(*) FROM records r WHERE r.source_id = s.id AND r.origin = 'crawl'),"
+		" (SELECT count(*) FROM documents d WHERE d.source_id = s.id)"
+		" FROM sources s WHERE s.kind = 'site' AND s.rules <> '{}' ORDER BY s.name");
+	if (!st) {
+		corpus_close(db);
+		return EXIT_FAILURE_;
+	}
+	int n = 0;
+	time_t now = time(NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		struct site_rules rules;
+		char last[32] = "never", next[32] = "now";
+		if (!n++)
+			printf("%-16s %8s %8s %7s %8s %9s %-17s %-17s %s\n", "NAME", "FETCHED", "PENDING",
+			       "FAILED", "RECORDS", "DOCUMENTS", "LAST RUN (UTC)", "NEXT DUE (UTC)", "URL");
+		if (site_rules_from_json(&rules, (const char *)sqlite3_column_text(st, 2), name))
+			continue;
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
+			int64_t t = sqlite3_column_int64(st, 3);
+			format_time(t, last, sizeof(last));
+			if (t + rules.every > now)
+				format_time(t + rules.every, next, sizeof(next));
+		}
+		printf("%-16s %8lld %8lld %7lld %8lld %9lld %-17s %-17s %s\n", name,
+		       (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+		       (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7),
+		       (long long)sqlite3_column_int64(st, 8), last, next,
+		       (const char *)sqlite3_column_text(st, 1));
+		site_rules_release(&rules);
+	}
+	if (!n)
+		fprintf(stderr, "no sites yet; add one with 'winnow source add NAME --url URL'\n");
+	sqlite3_finalize(st);
+	corpus_close(db);
+	return EXIT_OK;
+}
+
+static int source_rm(int argc, char **argv)
+{
+	static const struct command_help rm_help = {
+		"winnow source rm NAME",
+		"Forget a site: its rules, its frontier and its documents.",
+		"Records the site's pages made are data in the pipeline and are kept;\n"
+		"the source row then stays (without rules) so they still say where they\n"
+		"came from.", NULL };
+	struct option opts[] = { OPT_END() };
+	struct run run;
+	argc = parse_options(argc, argv, opts, &rm_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc != 1)
+		return usage_error(&rm_help, "give one NAME");
+	sqlite3 *db = corpus_open(corpus_path(), 0);
+	if (!db)
+		return EXIT_FAILURE_;
+	run_begin(&run, db, "source rm");
+	sqlite3_stmt *st = corpus_prepare(db, "SELECT id FROM sources WHERE name = ? AND kind = 'site'");
+	int64_t id = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, argv[0], -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (!id) {
+		error("there is no site called '%s'; 'winnow source list' shows them", argv[0]);
+		int rc = run_end(&run, EXIT_USAGE, "nothing removed");
+		corpus_close(db);
+		return rc;
+	}
+	char *sql = xstrfmt(
+		"BEGIN IMMEDIATE;"
+		"DELETE FROM pages WHERE source_id = %lld;"
+		"UPDATE records SET document_id = NULL WHERE document_id IN"
+		"  (SELECT id FROM documents WHERE source_id = %lld);"
+		"DELETE FROM documents WHERE source_id = %lld;"
+		"UPDATE sources SET rules = '{}', last_crawl_at = NULL WHERE id = %lld;"
+		"DELETE FROM sources WHERE id = %lld AND NOT EXISTS"
+		"  (SELECT 1 FROM records WHERE source_id = %lld);"
+		"COMMIT;", (long long)id, (long long)id, (long long)id, (long long)id,
+		(long long)id, (long long)id);
+	int rc;
+	if (corpus_exec(db, sql)) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		rc = run_end(&run, EXIT_FAILURE_, "nothing removed");
+	} else {
+		char *q = xstrfmt("SELECT count(*) FROM records WHERE source_id = %lld", (long long)id);
+		long long kept = (long long)corpus_int(db, q);
+		free(q);
+		rc = run_end(&run, EXIT_OK, "removed site '%s' (%lld records it made are kept)",
+			     argv[0], kept);
+	}
+	free(sql);
+	corpus_close(db);
+	return rc;
+}
+
+int cmd_source(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "add"))
+		return source_add(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "list"))
+		return source_list(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove")))
+		return source_rm(argc - 1, argv + 1);
+	struct option opts[] = { OPT_END() };
+	int n = parse_options(argc, argv, opts, &source_help);
+	if (n < 0)
+		return options_exit_code(n);
+	return usage_error(&source_help, n ? "unknown subcommand '%s'; use add, list or rm"
+					   : "say add, list or rm", n ? argv[0] : "");
+}

@@ -1,0 +1,164 @@
+/*
+ * normalize.c - the text every dedupe comparison sees: full/half width
+ * folded, case-folded, with whitespace, punctuation and symbols removed, as
+ * an array of code points.
+ *
+ * Why drop punctuation and spaces: copies of a record in the wild differ
+ * mostly in exactly those (，vs ,  "  vs “  double spaces, line wraps), and
+ * none of it changes what the record says. The common cases (ASCII, CJK
+ * ideographs, Hangul syllables, the fullwidth ASCII block) take a fast path;
+ * everything else goes through utf8proc's compatibility decomposition and
+ * case folding.
+ */
+#include "dedupe.h"
+#include "dedupe_internal.h"
+#include "../lib/util.h"
+
+#include <string.h>
+#include <utf8proc.h>
+
+void codepoints_release(struct codepoints *c)
+{
+	free(c->cp);
+	c->cp = NULL;
+	c->nr = c->alloc = 0;
+}
+
+static void codepoints_grow(struct codepoints *c, size_t extra)
+{
+	if (c->nr + extra > c->alloc) {
+		size_t want = c->alloc ? c->alloc * 2 : 256;
+		while (want < c->nr + extra)
+			want *= 2;
+		c->cp = xrealloc(c->cp, want * sizeof(*c->cp));
+		c->alloc = want;
+	}
+}
+
+int32_t dedupe_utf8_next(const unsigned char *s, size_t len, size_t *pos)
+{
+	size_t i = *pos;
+	unsigned c = s[i];
+	int32_t cp;
+	size_t need;
+	if (c < 0x80) {
+		*pos = i + 1;
+		return (int32_t)c;
+	}
+	if (c >= 0xC2 && c <= 0xDF) {
+		need = 1;
+		cp = (int32_t)(c & 0x1F);
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		cp = (int32_t)(c & 0x0F);
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		cp = (int32_t)(c & 0x07);
+	} else {
+		*pos = i + 1;
+		return -1;
+	}
+	if (i + need >= len) {
+		*pos = i + 1;
+		return -1;
+	}
+	for (size_t k = 1; k <= need; k++) {
+		unsigned t = s[i + k];
+		if ((t & 0xC0) != 0x80) {
+			*pos = i + 1;
+			return -1;
+		}
+		cp = (cp << 6) | (int32_t)(t & 0x3F);
+	}
+	/* overlong forms, surrogates and values past U+10FFFF */
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
+		*pos = i + 1;
+		return -1;
+	}
+	*pos = i + need + 1;
+	return cp;
+}
+
+static inline uint32_t ascii_fold(uint32_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + ('a' - 'A');
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return c;
+	return 0;
+}
+
+int dedupe_is_cjk(uint32_t c)
+{
+	return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+	       (c >= 0x3041 && c <= 0x30FA) || (c >= 0xF900 && c <= 0xFAFF) ||
+	       (c >= 0x20000 && c <= 0x3134F);
+}
+
+static size_t fold_slow(int32_t c, uint32_t *out)
+{
+	utf8proc_int32_t buf[DEDUPE_FOLD_MAX];
+	int last_boundclass = 0;
+	utf8proc_ssize_t n = utf8proc_decompose_char(c, buf, DEDUPE_FOLD_MAX,
+		UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT | UTF8PROC_CASEFOLD, &last_boundclass);
+	size_t kept = 0;
+	if (n < 0 || n > DEDUPE_FOLD_MAX)
+		return 0;
+	for (utf8proc_ssize_t i = 0; i < n; i++) {
+		utf8proc_category_t cat = utf8proc_category(buf[i]);
+		/* letters (Lu Ll Lt Lm Lo), marks (Mn Mc Me), numbers (Nd Nl No) */
+		if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_NO)
+			out[kept++] = (uint32_t)buf[i];
+	}
+	return kept;
+}
+
+size_t dedupe_fold_char(int32_t c, uint32_t *out)
+{
+	uint32_t u = (uint32_t)c;
+	if (c < 0)
+		return 0;
+	if (u < 0x80) {
+		out[0] = ascii_fold(u);
+		return out[0] != 0;
+	}
+	if (u >= 0xFF01 && u <= 0xFF5E) {	/* fullwidth ASCII */
+		out[0] = ascii_fold(u - 0xFEE0);
+		return out[0] != 0;
+	}
+	if ((u >= 0x4E00 && u <= 0x9FFF) || (u >= 0x3400 && u <= 0x4DBF) ||
+	    (u >= 0xAC00 && u <= 0xD7A3)) {	/* no decomposition, no case */
+		out[0] = u;
+		return 1;
+	}
+	return fold_slow(c, out);
+}
+
+size_t dedupe_normalize(struct codepoints *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t pos = 0, before = out->nr;
+	codepoints_grow(out, len + 1);
+	while (pos < len) {
+		unsigned c = p[pos];
+		if (c < 0x80) {		/* the common case, inline */
+			uint32_t f = ascii_fold(c);
+			pos++;
+			if (f)
+				out->cp[out->nr++] = f;
+			continue;
+		}
+		uint32_t buf[DEDUPE_FOLD_MAX];
+		size_t n = dedupe_fold_char(dedupe_utf8_next(p, len, &pos), buf);
+		codepoints_grow(out, n);
+		memcpy(out->cp + out->nr, buf, n * sizeof(*buf));
+		out->nr += n;
+	}
+	return out->nr - before;
+}
+
+uint64_t dedupe_hash_codepoints(const uint32_t *cp, size_t n, uint64_t seed)
+{
+	return hash64(cp, n * sizeof(*cp), seed);
+}

@@ -1,0 +1,110 @@
+/*
+ * model.h - Llama-family causal language models (llama, qwen2, mistral) as
+ * Hugging Face stores them, run on the CPU in fp32 with the weights kept in
+ * their file dtype, a key/value cache, and generation.
+ *
+ * Ownership: model_load() returns a model that owns its mapped files and
+ * scratch buffers; model_free() releases everything. A kv_cache belongs to
+ * the caller and must be used with the model it was made for.
+ */
+#ifndef WINNOW_MODEL_H
+#define WINNOW_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ops.h"
+#include "safetensors.h"
+
+struct layer_weights {
+	const float *attn_norm;		/* (D) */
+	struct weight wq;		/* (H*hd, D) */
+	struct weight wk, wv;		/* (KV*hd, D) */
+	struct weight wo;		/* (D, H*hd) */
+	const float *bq, *bk, *bv, *bo;	/* (H*hd), (KV*hd), (KV*hd), (D); NULL when absent */
+	const float *mlp_norm;		/* (D) */
+	struct weight gate, up;		/* (F, D) */
+	struct weight down;		/* (D, F) */
+	const float *bgate, *bup, *bdown; /* (F), (F), (D); NULL when absent */
+	int window;			/* sliding attention window, 0 = full causal */
+};
+
+struct model {
+	struct model_config cfg;
+	struct safetensors st;
+	struct weight embed;		/* (V, D) */
+	struct weight lm_head;		/* (V, D); the same data as embed when tied */
+	struct layer_weights *layers;	/* (L) */
+	const float *final_norm;	/* (D) */
+	size_t weight_bytes;		/* bytes of all tensors used, as stored */
+	/* private */
+	void **owned;
+	size_t nowned;
+	float *wscratch;		/* weight_scratch_floats() */
+};
+
+/* Keys and values of every position seen so far. */
+struct kv_cache {
+	int len, cap;			/* positions filled, positions allocated */
+	float *k, *v;			/* (L, cap, KV*hd) */
+};
+
+/*
+ * Loads dir (config.json + safetensors). context is the longest sequence
+ * the caller will run, used for the memory estimate checked against
+ * MemAvailable before anything is read. Returns NULL after printing why.
+ */
+struct model *model_load(const char *dir, int context);
+void model_free(struct model *m);
+
+/* Bytes the model and a cache of context positions will need. */
+size_t model_memory_estimate(const struct model_config *cfg, size_t weight_bytes, int context);
+
+/* Returns 0, or -1 if cap positions do not fit in memory. */
+int kv_cache_init(struct kv_cache *c, const struct model *m, int cap);
+void kv_cache_free(struct kv_cache *c);
+
+/*
+ * Runs n tokens at positions c->len .. c->len + n - 1, appending their keys
+ * and values to c. When hidden is not NULL it receives the final normed
+ * hidden states (n, D); when logits is not NULL it receives the logits of
+ * the last token (V). Returns 0, or -1 after printing an error (token id
+ * out of range, cache full); the cache is unchanged on error.
+ */
+int model_forward(struct model *m, struct kv_cache *c, const int32_t *tokens, int n,
+		  float *hidden, float *logits);
+/* logits (n, V) = hidden (n, D) · lm_headᵀ. */
+void model_logits(struct model *m, const float *hidden, int n, float *logits);
+
+/* ---- generation (generate.c) ---- */
+
+struct sampler {
+	double temperature;	/* 0 = greedy */
+	double top_p;		/* 1 = off */
+	int top_k;		/* 0 = off */
+	uint64_t rng;		/* state, from the seed */
+	/* private */
+	float *probs;
+	int *order;
+};
+
+void sampler_init(struct sampler *s, double temperature, double top_p, int top_k, uint64_t seed);
+void sampler_release(struct sampler *s);
+/* Picks the next token from logits (V values; they may be overwritten). */
+int32_t sampler_next(struct sampler *s, float *logits, int vocab);
+/* Index of the largest logit (the first one on ties, like torch.argmax). */
+int32_t argmax(const float *logits, int n);
+/* -log softmax(logits)[label], computed in double: one token's cross-entropy. */
+double token_nll(const float *logits, int vocab, int label);
+
+/* Checks that tok's ids fit the model's embeddings; prints why not and returns -1. */
+struct tokenizer;
+int tokenizer_fits_model(const struct tokenizer *tok, const struct model *m, const char *dir);
+
+/* ---- commands ---- */
+int cmd_model(int argc, char **argv);	/* model_cmd.c: winnow model init */
+int cmd_eval(int argc, char **argv);	/* eval.c */
+int cmd_chat(int argc, char **argv);	/* chat.c */
+
+#endif
