@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "annotate/annotate.h"
 #include "clean/clean.h"
 #include "crawl/crawl.h"
 #include "crawl/llm.h"
@@ -32,6 +33,7 @@ static const struct command {
 	{ "generate", cmd_generate, "ask an LLM platform for new records like a task's seeds" },
 	{ "answer", cmd_answer, "write the outputs of a questions task's records with an LLM" },
 	{ "augment", cmd_augment, "variants of records with an LLM: paraphrase, evol-deepen/broaden, translate" },
+	{ "review", cmd_review, "review records by hand in the terminal, or via --export/--import" },
 	{ "search", cmd_search, "full-text search of records and documents (Chinese works)" },
 	{ "sql", cmd_sql, "run SQL on the corpus" },
 	{ "stats", cmd_stats, "counts by stage, origin, source, task and length" },

@@ -86,13 +86,20 @@ int64_t annotation_insert(sqlite3 *db, int64_t record_id, const char *author, co
 int move_record(sqlite3 *db, int64_t id, enum record_stage from, enum record_stage to,
 		const char *reason);
 
+/* Opens path in $VISUAL / $EDITOR / vi and waits. Returns 0, or -1 when it failed. */
+int edit_in_editor(const char *path);
+
 /* ---- review export/import (review_io.c) ---- */
 int review_export(sqlite3 *db, const struct record_filter *f, const char *path, long limit,
 		  struct run *run);
 int review_import(sqlite3 *db, const char *path, const char *author, struct run *run);
 
 /* ---- the terminal reviewer (review.c) ---- */
+/*
+ * Runs the reviewer on stdin/stdout (both terminals). Returns 0 after the
+ * person quits (summary filled), 1 when no record matches, -1 on error.
+ */
 int review_tui(sqlite3 *db, const struct record_filter *f, long batch, const char *author,
-	       struct run *run);
+	       struct run *run, struct strbuf *summary);
 
 #endif

@@ -98,13 +98,31 @@ static const struct {
 	{ "math", TAG_INLINE }, { "slot", TAG_INLINE },
 };
 
+static int tag_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static unsigned tag_kind(const xmlChar *name)
 {
-	/* binary search: the table is sorted except a few tails, so scan */
-	for (size_t i = 0; i < sizeof(tag_kinds) / sizeof(tag_kinds[0]); i++)
-		if (!strcmp((const char *)name, tag_kinds[i].name))
-			return tag_kinds[i].kind;
-	return TAG_INLINE;
+	/* sorted once, then binary search: this runs for every element */
+	static const char *sorted[sizeof(tag_kinds) / sizeof(tag_kinds[0])];
+	static unsigned kinds[sizeof(tag_kinds) / sizeof(tag_kinds[0])];
+	static int ready;
+	const size_t n = sizeof(tag_kinds) / sizeof(tag_kinds[0]);
+	if (!ready) {
+		for (size_t i = 0; i < n; i++)
+			sorted[i] = tag_kinds[i].name;
+		qsort(sorted, n, sizeof(sorted[0]), tag_cmp);
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; k < n; k++)
+				if (sorted[i] == tag_kinds[k].name)
+					kinds[i] = tag_kinds[k].kind;
+		ready = 1;
+	}
+	const char *key = (const char *)name;
+	const char **hit = bsearch(&key, sorted, n, sizeof(sorted[0]), tag_cmp);
+	return hit ? kinds[hit - sorted] : TAG_INLINE;
 }
 
 static unsigned node_kind(xmlNodePtr n)
@@ -144,19 +162,11 @@ static const char *const content_words[] = {
 	"question", "answer", "thread", "message", "topic", "blog",
 };
 
+/* w is lower case already */
 static int word_in(const char *w, size_t n, const char *const *list, size_t count)
 {
 	for (size_t i = 0; i < count; i++)
-		if (strlen(list[i]) == n && !strncasecmp(w, list[i], n))
-			return 1;
-	return 0;
-}
-
-static int has_part(const char *s, const char *part)
-{
-	size_t pl = strlen(part);
-	for (; *s; s++)
-		if (!strncasecmp(s, part, pl))
+		if (list[i][0] == w[0] && !strncmp(w, list[i], n) && !list[i][n])
 			return 1;
 	return 0;
 }
@@ -176,12 +186,14 @@ static int class_hint(xmlNodePtr n)
 			continue;
 		const char *s = (const char *)v;
 		while (*s && hint >= 0) {
+			char tok[128];
+			size_t toklen = 0;
 			while (*s == ' ' || *s == '\t' || *s == '\n')
 				s++;
-			const char *tok = s;
-			while (*s && *s != ' ' && *s != '\t' && *s != '\n')
-				s++;
-			size_t toklen = (size_t)(s - tok);
+			for (; *s && *s != ' ' && *s != '\t' && *s != '\n'; s++)
+				if (toklen + 1 < sizeof(tok))
+					tok[toklen++] = (char)((*s >= 'A' && *s <= 'Z') ? *s + 32 : *s);
+			tok[toklen] = '\0';
 			if (!toklen)
 				break;
 			int boiler = word_in(tok, toklen, boiler_words,
@@ -192,22 +204,17 @@ static int class_hint(xmlNodePtr n)
 				const char *e = w;
 				while (e < tok + toklen && *e != '-' && *e != '_')
 					e++;
-				if (word_in(w, (size_t)(e - w), content_words,
-					    sizeof(content_words) / sizeof(content_words[0])))
+				if (e > w && word_in(w, (size_t)(e - w), content_words,
+						     sizeof(content_words) / sizeof(content_words[0])))
 					content = 1;
 				w = e + 1;
 			}
-			if (!boiler) {
-				char tmp[128];
-				size_t k = toklen < sizeof(tmp) - 1 ? toklen : sizeof(tmp) - 1;
-				memcpy(tmp, tok, k);
-				tmp[k] = '\0';
+			if (!boiler)
 				for (size_t i = 0; i < sizeof(boiler_parts) / sizeof(boiler_parts[0]); i++)
-					if (has_part(tmp, boiler_parts[i])) {
+					if (strstr(tok, boiler_parts[i])) {
 						boiler = 2;	/* part of a token: weaker */
 						break;
 					}
-			}
 			if (boiler == 1 || (boiler && !content))
 				hint = -1;
 			else if (content && !hint)

@@ -4,9 +4,10 @@
 # Makes a fresh corpus in demo/out/ (removed and recreated on every run),
 # imports demo/seed.json (hand-written Alpaca examples, some deliberately
 # flawed), looks inside with stats / search / sql, runs clean and dedupe when
-# this build has them, and exports Alpaca JSON + dataset_info.json with a
-# train/test split. Stages whose commands are not in `winnow help` yet are
-# announced in one line and skipped, so the demo always runs what exists.
+# this build has them, exports Alpaca JSON + dataset_info.json with a
+# train/test split, and makes a tiny model and scores it on the test split
+# when model and eval exist. Stages whose commands are not in `winnow help`
+# yet are announced in one line and skipped, so the demo runs what exists.
 #
 #   make demo                      # the usual way ($WINNOW is set by make)
 #   WINNOW=./winnow bash demo/run.sh

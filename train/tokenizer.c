@@ -282,10 +282,10 @@ static int load_pretokenizers(struct tokenizer *tok, json_t *root)
 			p->replacement = xstrdup(jstr(step, "replacement") ? jstr(step, "replacement") : "\xe2\x96\x81");
 			p->prepend = prepend_of(step);
 			p->split = jbool(step, "split", 1);
-		} else if (!strcmp(type, "Digits")) {
+		} else if (!strcmp(type, "Digits")) {	/* Rust's char::is_numeric: \p{N} */
 			p->kind = PRE_DIGITS;
 			p->behavior = SPLIT_ISOLATED;
-			if (!(p->re = compile_regex(jbool(step, "individual_digits", 0) ? "[0-9]" : "[0-9]+", 0, tok->path))) {
+			if (!(p->re = compile_regex(jbool(step, "individual_digits", 0) ? "\\p{N}" : "\\p{N}+", 0, tok->path))) {
 				rc = -1;
 				break;
 			}

@@ -342,6 +342,30 @@ static void test_byte_level_regex(void **state)
 	strbuf_release(&sb);
 }
 
+/*
+ * SmolLM-style Digits (individual) before the ByteLevel regex: every
+ * numeric character (Rust's char::is_numeric, so "²" too) is its own word,
+ * so merges never join two digits.
+ */
+static void test_digits(void **state)
+{
+	/* "Â" (U+00C2) and "²" (U+00B2) stand for the bytes C2 and B2 of "²" */
+	struct tokenizer *tok = small_tokenizer(
+		"{\"added_tokens\": [], \"normalizer\": null,"
+		" \"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": ["
+		" {\"type\": \"Digits\", \"individual_digits\": true},"
+		" {\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": true}]},"
+		" \"decoder\": {\"type\": \"ByteLevel\"},"
+		" \"model\": {\"type\": \"BPE\", \"vocab\": {\"1\": 0, \"2\": 1, \"12\": 2, \"\xc3\x82\": 3,"
+		" \"\xc2\xb2\": 4, \"\xc3\x82\xc2\xb2\": 5, \"\xc3\x82\xc2\xb2\xc3\x82\xc2\xb2\": 6, \"a\": 7},"
+		" \"merges\": [\"1 2\", \"\xc3\x82 \xc2\xb2\", \"\xc3\x82\xc2\xb2 \xc3\x82\xc2\xb2\"]}}");
+	(void)state;
+	assert_non_null(tok);
+	EXPECT(tok, "a12", 7, 0, 1);
+	EXPECT(tok, "\xc2\xb2\xc2\xb2", 5, 5);	/* "²²" */
+	small_done(tok);
+}
+
 /* Added tokens are split out first; lstrip / rstrip swallow the whitespace beside them. */
 static void test_added_tokens_strip(void **state)
 {
@@ -507,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_long_word),
 		cmocka_unit_test(test_byte_fallback_and_unk),
 		cmocka_unit_test(test_byte_level_regex),
+		cmocka_unit_test(test_digits),
 		cmocka_unit_test(test_added_tokens_strip),
 		cmocka_unit_test(test_metaspace),
 		cmocka_unit_test(test_load_errors),

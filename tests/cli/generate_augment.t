@@ -1,0 +1,53 @@
+#!/bin/bash
+# generate_augment.t - `winnow augment`: K variants per chosen record with
+# origin augment and the record as parent, the method's instructions in
+# the prompt, --where choosing records, and a re-run adding nothing.
+. "$(dirname "$0")/lib.sh"
+. "$HERE/llm_lib.sh"
+
+cat >seed.json <<'JSON'
+[{"instruction": "如何重置路由器密码？", "input": "", "output": "按住复位键十秒后用默认密码登录。"},
+ {"instruction": "Name a primary colour.", "input": "", "output": "Red."}]
+JSON
+"$WINNOW" import seed.json >/dev/null 2>&1
+is "$(sql "SELECT count(*) FROM records")" 2 "two records to start from"
+
+fake_llm '{"default": {"content": "```json\n{\"instruction\": \"路由器密码忘了怎么重置？ {n}\", \"input\": \"\", \"output\": \"按住复位键约十秒，再用默认密码登录。\"}\n```"}}'
+run augment --method paraphrase --n 2 --where "id = 1" $LLM
+is "$rc" 0 "augment --method paraphrase --n 2"
+is "$(calls)" 2 "two variants of one record: two requests"
+is "$(sql "SELECT count(*) FROM records WHERE origin = 'augment' AND parent_id = 1 AND stage = 'raw' AND llm_call_id IS NOT NULL")" 2 \
+	"two raw records with origin augment, their parent and their call"
+like "$(prompt_of 1)" "如何重置路由器密码" "the prompt carries the record"
+like "$(prompt_of 1)" "different words" "and the method's instructions"
+like "$(prompt_of 2)" "variant 2 of 2" "variants are asked to differ"
+is "$(received '"response_format" in r["body"]' | sort -u)" "True" "JSON mode is used"
+
+run augment --method paraphrase --n 2 --where "id = 1" $LLM
+is "$rc" 0 "the same augment again"
+is "$(calls)" 2 "answers come from the cache"
+like "$err" "0 variants added" "and nothing is added twice"
+like "$err" "2 already present" "the summary says why"
+
+fake_llm '{"default": {"content": "{\"instruction\": \"What is a primary colour?\", \"output\": \"一种原色是红色。\"}"}}'
+run augment --method translate --where "instruction LIKE 'Name%'" $LLM
+is "$rc" 0 "translate"
+like "$(prompt_of 1)" "Chinese" "an English record is translated into Chinese by default"
+run augment --method translate --to Japanese --where "id = 1" $LLM --no-cache
+like "$(prompt_of 2)" "into Japanese" "--to chooses the language"
+
+fake_llm '{"default": {"content": "no json at all"}}'
+run augment --method evol-deepen --where "id = 2" $LLM
+is "$rc" 0 "an answer without a usable variant is not an error"
+like "$err" "no usable variant" "but it is reported"
+like "$(prompt_of 1)" "harder version" "evol-deepen asks for a harder version"
+
+run augment --method evol-broaden --where "id = 1; DROP TABLE records" $LLM
+is "$rc" 2 "--where with a second statement is refused"
+is "$(sql "SELECT count(*) FROM records WHERE id = 1")" 1 "and does nothing"
+run augment --method nonsense $LLM
+is "$rc" 2 "an unknown method is a usage error"
+run augment --method paraphrase $LLM
+is "$rc" 0 "no records at unique/approved"
+like "$err" "no records match" "is said plainly"
+done_testing
