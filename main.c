@@ -34,6 +34,7 @@ static const struct command {
 	{ "answer", cmd_answer, "write the outputs of a questions task's records with an LLM" },
 	{ "augment", cmd_augment, "variants of records with an LLM: paraphrase, evol-deepen/broaden, translate" },
 	{ "review", cmd_review, "review records by hand in the terminal, or via --export/--import" },
+	{ "run", cmd_run, "the whole pipeline once (crawl, clean, dedupe, judge, fix, export), for cron" },
 	{ "search", cmd_search, "full-text search of records and documents (Chinese works)" },
 	{ "sql", cmd_sql, "run SQL on the corpus" },
 	{ "stats", cmd_stats, "counts by stage, origin, source, task and length" },

@@ -74,12 +74,6 @@ int cmd_review(int argc, char **argv)
 		usage_error(&review_help, "--import applies the decisions in the file; filters do not apply");
 		goto out_args;
 	}
-	if (!export_path && !import_path && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
-		error("review needs a terminal (stdin and stdout); to review without one, write the "
-		      "records with 'winnow review --export FILE', fill in the decisions, and apply them "
-		      "with 'winnow review --import FILE'");
-		goto out_args;
-	}
 	for (size_t i = 0; i < f.stages.nr; i++) {
 		struct string_list parts = STRING_LIST_INIT;
 		string_list_split(&parts, f.stages.items[i], ',');
@@ -98,6 +92,23 @@ int cmd_review(int argc, char **argv)
 	db = corpus_open(corpus_path(), CORPUS_CREATE);
 	if (!db) {
 		rc = EXIT_FAILURE_;
+		goto out_args;
+	}
+	if (!import_path) {
+		int usage;
+		sqlite3_stmt *check = filter_prepare(db, &f, "unique", "count(*)", "", &usage);
+		if (!check) {
+			corpus_close(db);
+			rc = usage ? EXIT_USAGE : EXIT_FAILURE_;
+			goto out_args;
+		}
+		sqlite3_finalize(check);
+	}
+	if (!export_path && !import_path && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		error("review needs a terminal (stdin and stdout); to review without one, write the "
+		      "records with 'winnow review --export FILE', fill in the decisions, and apply them "
+		      "with 'winnow review --import FILE'");
+		corpus_close(db);
 		goto out_args;
 	}
 	run_begin(&run, db, "review");

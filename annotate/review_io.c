@@ -186,6 +186,13 @@ static int read_tags(json_t *v, struct strbuf *out)
 	return 0;
 }
 
+static int blank(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return !*s;
+}
+
 /* 1 if the record already carries this decision by this reviewer. */
 static int already_decided(sqlite3 *db, int64_t id, const char *author, const char *verdict,
 			   const char *tags, const char *note)
@@ -295,9 +302,9 @@ static int import_line(sqlite3 *db, const char *path, long lineno, json_t *obj, 
 		    "to keep the change, or restore the text", path, lineno, (long long)id, dec ? dec : "null");
 	if (v == VERDICT_EDIT && !changed)
 		BAD("%s:%ld: record %lld: decision \"edit\" but no text was changed", path, lineno, (long long)id);
-	if (v == VERDICT_EDIT && (!*field_text[0] || !*field_text[2]))
+	if (v == VERDICT_EDIT && (blank(field_text[0]) || blank(field_text[2])))
 		BAD("%s:%ld: record %lld: field \"%s\" must not be empty", path, lineno, (long long)id,
-		    *field_text[0] ? "output" : "instruction");
+		    blank(field_text[0]) ? "instruction" : "output");
 
 	if (v == VERDICT_NONE) {
 		tot->undecided++;

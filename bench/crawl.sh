@@ -7,10 +7,10 @@
 #
 # Targets: winnow >= 1,000 pages/s including extraction and storage, peak
 # RSS below Scrapy's (~97 MB here). Scrapy has no target: it is the yardstick.
-# nginx and Scrapy are benchmark-only packages: `apt-get install
-# $(make -s print-CRAWL_BENCH_PACKAGES)` or see CRAWL_BENCH_PACKAGES in the
-# GNUmakefile. Without nginx the Python fixture server stands in (and is
-# then the bottleneck: the report says so).
+# nginx and Scrapy are benchmark-only packages (CRAWL_BENCH_PACKAGES in the
+# GNUmakefile: apt-get install nginx-light python3-scrapy). Without nginx the
+# Python fixture server stands in (and is then the bottleneck: the report
+# says so); without Scrapy there is no comparison row.
 . "$(dirname "$0")/lib.sh"
 
 N=${CRAWL_PAGES:-3000}
@@ -77,7 +77,7 @@ bench_measure "winnow crawl (pages)" $((N + 1)) 1000 97 \
 	--setup "'$WINNOW' --db '$db' sql --write 'DELETE FROM pages; DELETE FROM documents; UPDATE sources SET last_crawl_at = NULL' >/dev/null 2>&1" \
 	-- "$WINNOW" --db "$db" crawl --concurrency $CONC
 got=$("$WINNOW" --db "$db" sql --format tsv "SELECT count(*) FROM documents" 2>/dev/null | tail -1)
-echo "winnow stored $got documents (want $N: the index page repeats page 0's text)"
+echo "winnow stored $got documents (want $((N + 1)): every page and the index)"
 
 if /usr/bin/python3 -c 'import scrapy' 2>/dev/null; then
 	bench_measure "scrapy crawl (pages)" $((N + 1)) - - \

@@ -10,75 +10,10 @@
 #include <stdint.h>
 
 #include "clean.h"
+#include "../lib/text.h"
 
 #define CP_REPLACEMENT 0xFFFD
 
-/*
- * Decodes the code point at s[0..len) (len > 0) and sets *n to the bytes
- * used. Invalid or overlong sequences, surrogates and values past U+10FFFF
- * give -1 with *n = 1, so a caller can replace the byte and go on.
- */
-static inline int32_t utf8_decode(const unsigned char *s, size_t len, size_t *n)
-{
-	unsigned c = s[0];
-	int32_t cp;
-	size_t need;
-	if (c < 0x80) {
-		*n = 1;
-		return (int32_t)c;
-	}
-	*n = 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 1;
-		cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		cp = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		cp = c & 0x07;
-	} else {
-		return -1;
-	}
-	if (len < need + 1)
-		return -1;
-	for (size_t i = 1; i <= need; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return -1;
-	*n = need + 1;
-	return cp;
-}
-
-/* Writes cp as UTF-8 into buf (4 bytes); returns the length. */
-static inline size_t utf8_encode(int32_t cp, char *buf)
-{
-	unsigned char *b = (unsigned char *)buf;
-	if (cp < 0x80) {
-		b[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		b[0] = (unsigned char)(0xC0 | (cp >> 6));
-		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		b[0] = (unsigned char)(0xE0 | (cp >> 12));
-		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	b[0] = (unsigned char)(0xF0 | (cp >> 18));
-	b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-	b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-	b[3] = (unsigned char)(0x80 | (cp & 0x3F));
-	return 4;
-}
 
 /* Han ideographs (CJK unified, extensions, compatibility), counted one word each. */
 static inline int cp_is_han(int32_t cp)

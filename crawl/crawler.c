@@ -316,7 +316,7 @@ static void block_page(struct crawler *c, struct site *s, struct frontier_page *
 {
 	struct page_outcome o = { "blocked", 0, NULL, p->etag, p->last_modified, "robots",
 				  0, 0, 0, 0, s->rules->every };
-	if (frontier_finish(&c->f, p->id, &o))
+	if (frontier_finish(&c->f, p->id, &o))	/* one statement: its own transaction */
 		c->failed = 1;
 	c->totals->blocked++;
 	untake(c, p->id);
@@ -589,10 +589,6 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 	o.last_modified = t->last_modified.len ? t->last_modified.buf : NULL;
 	reason[0] = '\0';
 
-	if (corpus_exec(c->db, "BEGIN IMMEDIATE")) {
-		c->failed = 1;
-		return;
-	}
 	if (res != CURLE_OK) {
 		snprintf(reason, sizeof(reason), "%s", curl_reason(res, t->sink.too_big));
 		transient = strcmp(reason, "too-large") && strcmp(reason, "redirects") &&
@@ -630,10 +626,8 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 		}
 	}
 
-	if (c->failed) {
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	if (c->failed)
 		return;
-	}
 	int max_tries = throttled ? MAX_TRIES_THROTTLED : MAX_TRIES_5XX;
 	int rc;
 	if (transient && t->page.tries + 1 < max_tries) {
@@ -654,19 +648,28 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 		rc = frontier_finish(&c->f, t->page.id, &o);
 		untake(c, t->page.id);
 	}
-	if (rc || corpus_exec(c->db, "COMMIT")) {
-		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rc)
 		c->failed = 1;
-	}
 }
 
 static void finish_transfers(struct crawler *c)
 {
 	CURLMsg *msg;
-	int left;
-	while ((msg = curl_multi_info_read(c->multi, &left))) {
+	int left, in_tx = 0;
+	/*
+	 * Everything that finished since the last look is committed in one
+	 * transaction, before any of the freed slots is given a new request.
+	 */
+	while (!c->failed && (msg = curl_multi_info_read(c->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		if (!in_tx) {
+			if (corpus_exec(c->db, "BEGIN IMMEDIATE")) {
+				c->failed = 1;
+				break;
+			}
+			in_tx = 1;
+		}
 		struct transfer *t;
 		long status = 0;
 		CURLcode res = msg->data.result;
@@ -688,6 +691,11 @@ static void finish_transfers(struct crawler *c)
 		transfer_free(t);
 		progress_update(&c->progress, (uint64_t)(c->totals->fetched + c->totals->not_modified +
 							 c->totals->unchanged + c->totals->failed));
+	}
+	if (in_tx && (c->failed || corpus_exec(c->db, "COMMIT"))) {
+		/* the pages of this batch stay pending: the next run fetches them */
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		c->failed = 1;
 	}
 }
 

@@ -354,7 +354,7 @@ static int pair_seen(struct pair_set *ps, uint64_t key, int add)
 	}
 	if (!ps->size)
 		return 0;
-	size_t s = (size_t)dedupe_mix64(key) & (ps->size - 1);
+	size_t s = (size_t)mix64(key) & (ps->size - 1);
 	while (ps->slots[s]) {
 		if (ps->slots[s] == key)
 			return 1;
@@ -414,7 +414,7 @@ join:
 
 static inline size_t key_slot(uint32_t key, size_t size)
 {
-	return (size_t)(dedupe_mix64(key) & (size - 1));
+	return (size_t)(mix64(key) & (size - 1));
 }
 
 int dedupe_link_near(struct dedupe_run *d)

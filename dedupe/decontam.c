@@ -99,7 +99,7 @@ static int push_token(struct windows *w, uint64_t token)
 	if (++w->ntokens < DECONTAM_NGRAM)
 		return 0;
 	w->count++;
-	return w->fn ? w->fn(w->ctx, dedupe_mix64(w->roll) | 1) : 0;
+	return w->fn ? w->fn(w->ctx, mix64(w->roll) | 1) : 0;
 }
 
 /*
@@ -131,7 +131,7 @@ static int for_each_window(const char *text, size_t len, size_t *windows,
 		}
 		for (size_t k = 0; k < nf && !rc; k++) {
 			if (!dedupe_is_cjk(folded[k])) {
-				word = dedupe_mix64(word * 31 + folded[k] + 1);
+				word = mix64(word * 31 + folded[k] + 1);
 				word_len++;
 				continue;
 			}
@@ -141,7 +141,7 @@ static int for_each_window(const char *text, size_t len, size_t *windows,
 				word_len = 0;
 			}
 			if (!rc)
-				rc = push_token(&w, dedupe_mix64((uint64_t)folded[k] + 0xc1a0000ULL) | 1);
+				rc = push_token(&w, mix64((uint64_t)folded[k] + 0xc1a0000ULL) | 1);
 		}
 		if (pos >= len && !word_len)
 			break;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "dedupe.h"
+#include "../lib/util.h"
 #include "../lib/progress.h"
 
 /*
@@ -36,16 +37,6 @@ int dedupe_is_cjk(uint32_t c);
  */
 size_t dedupe_shingle_hashes(const uint32_t *cp, size_t n, uint32_t *out);
 
-/* A fast 64-bit finaliser (bijective). */
-static inline uint64_t dedupe_mix64(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
 
 /* ---- one run of `winnow dedupe` (cluster.c, dedupe_cmd.c) ---- */
 

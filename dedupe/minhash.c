@@ -37,7 +37,7 @@ static inline uint32_t shingle_hash(const uint32_t *cp, size_t n)
 	for (size_t k = 3; k < n; k++)
 		w1 |= (uint64_t)cp[k] << (21 * (k - 3));
 	w1 |= (uint64_t)n << 58;
-	uint64_t h = dedupe_mix64(w0 * 0x9e3779b97f4a7c15ULL ^ dedupe_mix64(w1 + 0x632be59bd9b4e019ULL));
+	uint64_t h = mix64(w0 * 0x9e3779b97f4a7c15ULL ^ mix64(w1 + 0x632be59bd9b4e019ULL));
 	return (uint32_t)(h >> 32);
 }
 
@@ -54,8 +54,8 @@ size_t dedupe_shingle_hashes(const uint32_t *cp, size_t n, uint32_t *out)
 		const uint32_t *c = cp + i;
 		uint64_t w0 = (uint64_t)c[0] | (uint64_t)c[1] << 21 | (uint64_t)c[2] << 42;
 		uint64_t w1 = ((uint64_t)c[3] | (uint64_t)c[4] << 21) | (uint64_t)DEDUPE_SHINGLE << 58;
-		uint64_t h = dedupe_mix64(w0 * 0x9e3779b97f4a7c15ULL ^
-					  dedupe_mix64(w1 + 0x632be59bd9b4e019ULL));
+		uint64_t h = mix64(w0 * 0x9e3779b97f4a7c15ULL ^
+					  mix64(w1 + 0x632be59bd9b4e019ULL));
 		out[i] = (uint32_t)(h >> 32);
 	}
 	return count;

@@ -12,6 +12,7 @@
  */
 #include "dedupe.h"
 #include "dedupe_internal.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 
 #include <string.h>
@@ -37,46 +38,9 @@ static void codepoints_grow(struct codepoints *c, size_t extra)
 
 int32_t dedupe_utf8_next(const unsigned char *s, size_t len, size_t *pos)
 {
-	size_t i = *pos;
-	unsigned c = s[i];
-	int32_t cp;
-	size_t need;
-	if (c < 0x80) {
-		*pos = i + 1;
-		return (int32_t)c;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 1;
-		cp = (int32_t)(c & 0x1F);
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		cp = (int32_t)(c & 0x0F);
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		cp = (int32_t)(c & 0x07);
-	} else {
-		*pos = i + 1;
-		return -1;
-	}
-	if (i + need >= len) {
-		*pos = i + 1;
-		return -1;
-	}
-	for (size_t k = 1; k <= need; k++) {
-		unsigned t = s[i + k];
-		if ((t & 0xC0) != 0x80) {
-			*pos = i + 1;
-			return -1;
-		}
-		cp = (cp << 6) | (int32_t)(t & 0x3F);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF */
-	if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (need == 3 && (cp < 0x10000 || cp > 0x10FFFF))) {
-		*pos = i + 1;
-		return -1;
-	}
-	*pos = i + need + 1;
+	size_t n;
+	int32_t cp = utf8_decode(s + *pos, len - *pos, &n);
+	*pos += n;
 	return cp;
 }
 

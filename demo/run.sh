@@ -170,7 +170,11 @@ fi
 
 section "Grow and review the data with an LLM"
 if has_command generate || has_command judge || has_command fix; then
-	not_yet "generate / judge / fix exist but need an LLM endpoint; the demo does not run them yet"
+	if [ -n "${WINNOW_LLM_PROVIDER:-}" ]; then
+		not_yet "WINNOW_LLM_PROVIDER is set, but this demo does not run generate, judge and fix yet; see 'winnow help generate'"
+	else
+		not_yet "generate, judge and fix need an LLM: set WINNOW_LLM_PROVIDER (e.g. zhipu with ZHIPUAI_API_KEY, or ollama); see 'winnow help generate'"
+	fi
 elif has_command llm; then
 	not_yet "generate, judge and fix are not in this build yet; 'winnow llm ask' already talks to a platform, e.g. ZHIPUAI_API_KEY=... winnow llm ask --provider zhipu 你好"
 else

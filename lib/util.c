@@ -121,16 +121,6 @@ void now_iso(char *buf, size_t size)
  * to spread content hashes and split keys well and never change, because
  * hashes are stored in the corpus.
  */
-static inline uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ULL;
-	x ^= x >> 32;
-	x *= 0xd6e8feb86659fd93ULL;
-	x ^= x >> 32;
-	return x;
-}
-
 uint64_t hash64(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;

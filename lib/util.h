@@ -40,6 +40,17 @@ double now_seconds(void);
 /* Current UTC time as "YYYY-MM-DDTHH:MM:SSZ" in buf (at least 21 bytes). */
 void now_iso(char *buf, size_t size);
 
+/* A bijective 64-bit finaliser (MurmurHash3's fmix64): spreads keys for hash tables. */
+static inline uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
 /* 64-bit non-cryptographic hash with a seed; stable across runs and builds. */
 uint64_t hash64(const void *data, size_t len, uint64_t seed);
 

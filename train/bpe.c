@@ -39,15 +39,6 @@ static uint64_t hash_bytes(const char *s, size_t len)
 	return hash64(s, len, 0x9e3779b97f4a7c15ULL);
 }
 
-static uint64_t hash_pair(uint64_t key)
-{
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	key *= 0xc4ceb9fe1a85ec53ULL;
-	key ^= key >> 33;
-	return key;
-}
 
 static void merge_grow(struct bpe_model *m);
 
@@ -176,7 +167,7 @@ static long merge_find(const struct bpe_model *m, uint64_t key)
 {
 	if (!m->merge_key)
 		return -1;
-	for (size_t i = hash_pair(key) & m->merge_mask;; i = (i + 1) & m->merge_mask) {
+	for (size_t i = mix64(key) & m->merge_mask;; i = (i + 1) & m->merge_mask) {
 		if (m->merge_key[i] == key)
 			return (long)i;
 		if (m->merge_key[i] == UINT64_MAX)
@@ -187,7 +178,7 @@ static long merge_find(const struct bpe_model *m, uint64_t key)
 static void merge_slot_put(uint64_t *keys, uint32_t *ranks, int32_t *results, size_t mask,
 			   uint64_t key, uint32_t rank, int32_t result)
 {
-	size_t i = hash_pair(key) & mask;
+	size_t i = mix64(key) & mask;
 	while (keys[i] != UINT64_MAX)
 		i = (i + 1) & mask;
 	keys[i] = key;

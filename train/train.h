@@ -65,6 +65,7 @@ struct train_model {
 	int checkpointing;		/* recompute activations in the backward pass */
 	uint64_t seed;
 	float *scratch;			/* weight_scratch_floats() */
+	struct train_workspace *ws;	/* activations, grown to the largest batch seen */
 };
 
 /*
@@ -141,6 +142,7 @@ struct train_dataset {
 	long skipped;		/* examples with nothing to learn after cutting */
 	long tokens;		/* tokens kept */
 	long targets;		/* labelled tokens */
+	int seq;		/* longest example (documents are cut to it) */
 };
 
 struct tokenizer;
