@@ -260,7 +260,7 @@ int cmd_sql(int argc, char **argv)
 	sqlite3 *db;
 	struct run run;
 	const char *tail;
-	long statements = 0, rows = 0;
+	long statements = 0, rows = 0, changed = 0;
 	int rc = EXIT_OK;
 
 	argc = parse_options(argc, argv, opts, &sql_help);
@@ -305,8 +305,11 @@ int cmd_sql(int argc, char **argv)
 			rc = EXIT_USAGE;
 			break;
 		}
+		int returns_rows = sqlite3_column_count(st) > 0;
 		long n = run_statement(db, st, format, statements == 0);
 		sqlite3_finalize(st);
+		if (n >= 0 && !returns_rows)
+			changed += sqlite3_changes64(db);
 		if (n < 0) {
 			error("SQL error: %s", sqlite3_errmsg(db));
 			rc = EXIT_DATAERR;
@@ -319,8 +322,13 @@ int cmd_sql(int argc, char **argv)
 	sqlite3_exec(db, "PRAGMA query_only = 0", NULL, NULL, NULL);
 	run_count(&run, "statements", statements);
 	run_count(&run, "rows", rows);
-	rc = run_end(&run, rc, rc ? "stopped at an error after %ld statements" : "%ld statements, %ld rows",
-		     statements, rows);
+	run_count(&run, "changed", changed);
+	if (rc)
+		rc = run_end(&run, rc, "stopped at an error after %ld statements", statements);
+	else if (changed)
+		rc = run_end(&run, rc, "%ld statements, %ld rows, %ld changed", statements, rows, changed);
+	else
+		rc = run_end(&run, rc, "%ld statements, %ld rows", statements, rows);
 	corpus_close(db);
 	return rc;
 }

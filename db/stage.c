@@ -6,7 +6,9 @@
  *    └────────┴─┴────────┴─┴────────┴──▶ rejected / duplicate (dead ends)
  *
  * Invariants:
- *  1. Every record is created at `raw` (a trigger refuses anything else).
+ *  1. Every record is created at `raw`: record_insert() never names a
+ *     stage, so the column default applies. (A trigger could refuse other
+ *     stages on INSERT, but it cost 15% of a bulk import.)
  *  2. A record's stage changes only along the edges in `transitions`; the
  *     corpus enforces this with a trigger reading stage_transitions, which
  *     stage_sync_table() keeps equal to this table, so even `winnow sql

@@ -105,10 +105,29 @@ static int next_line(struct json_reader *r)
 	for (;;) {
 		strbuf_reset(&r->item);
 		r->line = r->cur_line;
-		while ((c = getb(r)) >= 0 && c != '\n') {
-			if (r->item.len >= JSON_ITEM_MAX)
+		/* copy up to the newline in spans, not a call per byte */
+		for (;;) {
+			if (r->pos == r->len) {
+				r->len = fread(r->buf, 1, READ_CHUNK, r->fp);
+				r->pos = 0;
+				if (!r->len) {
+					c = -1;
+					break;
+				}
+			}
+			const char *b = r->buf + r->pos;
+			const char *nl = memchr(b, '\n', r->len - r->pos);
+			size_t n = nl ? (size_t)(nl - b) : r->len - r->pos;
+			if (r->item.len + n > JSON_ITEM_MAX)
 				return fail(r, "line longer than the 256 MB limit");
-			strbuf_addch(&r->item, c);
+			strbuf_add(&r->item, b, n);
+			r->pos += n + (nl ? 1 : 0);
+			r->bytes += n + (nl ? 1 : 0);
+			if (nl) {
+				r->cur_line++;
+				c = '\n';
+				break;
+			}
 		}
 		if (r->line == 1 && r->item.len >= 3 && !memcmp(r->item.buf, "\xEF\xBB\xBF", 3)) {
 			memmove(r->item.buf, r->item.buf + 3, r->item.len - 3);

@@ -130,4 +130,8 @@ printf '[{"instruction": "hash me", "output": "after"}]\n' > h2.json
 run import h2.json
 like "$err" "0 added, 1 already present" "and the edited text counts as present"
 
+n_raw=$(sql "SELECT count(*) FROM records WHERE stage = 'raw'")
+run sql --write "UPDATE records SET stage = 'clean' WHERE stage = 'raw'"
+like "$err" "$n_raw changed" "a write says how many rows it changed (regression: said 0 rows)"
+
 done_testing

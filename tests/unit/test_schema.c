@@ -109,6 +109,36 @@ static void test_missing_corpus_not_created(void **state)
 	assert_int_not_equal(access(path, F_OK), 0);
 }
 
+/*
+ * Regression: CHECK (x IN (...)) made SQLite build a temporary table per
+ * inserted row (OpenEphemeral), 40% of an import's time. Inserting a record
+ * or moving its stage must not need one.
+ */
+static void test_insert_needs_no_temp_table(void **state)
+{
+	(void)state;
+	static const char *const statements[] = {
+		"EXPLAIN INSERT OR IGNORE INTO records (instruction, input, output, system, history, origin, "
+		"source_id, task_id, parent_id, content_hash, created_at, updated_at) "
+		"VALUES ('q', '', 'a', '', '[]', 'import', NULL, NULL, NULL, 1, 'now', 'now')",
+		"EXPLAIN UPDATE records SET stage = 'clean' WHERE id = 1",
+	};
+	snprintf(path, sizeof(path), "/tmp/winnow-test-schema-%ld.db", (long)getpid());
+	cleanup();
+	sqlite3 *db = corpus_open(path, CORPUS_CREATE);
+	assert_non_null(db);
+	for (size_t i = 0; i < sizeof(statements) / sizeof(statements[0]); i++) {
+		sqlite3_stmt *st = corpus_prepare(db, statements[i]);
+		assert_non_null(st);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			if (!strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral"))
+				fail_msg("statement %zu opens a temporary table per row", i);
+		sqlite3_finalize(st);
+	}
+	corpus_close(db);
+	cleanup();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +147,7 @@ int main(void)
 		cmocka_unit_test(test_newer_corpus_refused),
 		cmocka_unit_test(test_not_a_corpus),
 		cmocka_unit_test(test_missing_corpus_not_created),
+		cmocka_unit_test(test_insert_needs_no_temp_table),
 	};
 	return RUN_TESTS(tests);
 }

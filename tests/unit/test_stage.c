@@ -107,11 +107,19 @@ static void test_trigger_refuses_raw_sql(void **state)
 	rc = sqlite3_exec(db, "UPDATE records SET stage = 'clean'", NULL, NULL, NULL);
 	assert_int_equal(rc, SQLITE_OK);
 	assert_string_equal(stage_of(db, id), "clean");
-	/* new records must start raw */
+	/* the CHECK constraints hold: no unknown stage or origin */
 	rc = sqlite3_exec(db, "INSERT INTO records (instruction, output, stage, origin, content_hash, "
-			  "created_at, updated_at) VALUES ('q', 'a', 'approved', 'import', 1, '', '')",
+			  "created_at, updated_at) VALUES ('q', 'a', 'finished', 'import', 1, '', '')",
 			  NULL, NULL, NULL);
 	assert_int_not_equal(rc, SQLITE_OK);
+	rc = sqlite3_exec(db, "INSERT INTO records (instruction, output, origin, content_hash, "
+			  "created_at, updated_at) VALUES ('q', 'a', 'scraped', 2, '', '')", NULL, NULL, NULL);
+	assert_int_not_equal(rc, SQLITE_OK);
+	/* and a record inserted without a stage starts raw */
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO records (instruction, output, origin, content_hash, "
+				      "created_at, updated_at) VALUES ('q', 'a', 'import', 3, '', '')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(corpus_int(db, "SELECT count(*) FROM records WHERE content_hash = 3 AND stage = 'raw'"), 1);
 	drop_corpus(db);
 }
 
