@@ -355,11 +355,6 @@ static enum item_result json_next(struct importer *im, struct record *r)
 		return ITEM_END;
 	}
 	im->items++;
-	strbuf_reset(&im->where);
-	if (jr->layout == JSON_LAYOUT_ARRAY)
-		strbuf_addf(&im->where, "%s:%ld (item %ld)", im->name, jr->line, jr->index);
-	else
-		strbuf_addf(&im->where, "%s:%ld", im->name, jr->line);
 
 	/* flat Alpaca objects skip jansson; anything else, or any error, takes the full path */
 	if (!want_sharegpt && flat_object_parse(&im->flat, jr->item.buf, jr->item.len) &&
@@ -436,8 +431,6 @@ static enum item_result csv_next(struct importer *im, struct record *r)
 	if (!got)
 		return ITEM_END;
 	im->items++;
-	strbuf_reset(&im->where);
-	strbuf_addf(&im->where, "%s:%ld", im->name, cr->line);
 	if (cr->nfields != im->header_fields)
 		return field_fail(im, "expected %zu fields as in the header, found %zu",
 				  im->header_fields, cr->nfields), ITEM_BAD;
@@ -470,7 +463,18 @@ static enum item_result csv_next(struct importer *im, struct record *r)
 
 enum item_result items_next(struct importer *im, struct record *r)
 {
-	return im->is_csv ? csv_next(im, r) : json_next(im, r);
+	enum item_result got = im->is_csv ? csv_next(im, r) : json_next(im, r);
+	if (got != ITEM_BAD)
+		return got;
+	/* where an item is only matters in messages, so it is only written for bad ones */
+	strbuf_reset(&im->where);
+	if (im->is_csv)
+		strbuf_addf(&im->where, "%s:%ld", im->name, im->cr.line);
+	else if (im->jr.layout == JSON_LAYOUT_ARRAY)
+		strbuf_addf(&im->where, "%s:%ld (item %ld)", im->name, im->jr.line, im->jr.index);
+	else
+		strbuf_addf(&im->where, "%s:%ld", im->name, im->jr.line);
+	return got;
 }
 
 void items_close(struct importer *im)
