@@ -38,6 +38,13 @@ sqlite3 *corpus_open(const char *path, unsigned flags)
 	struct stat st;
 	int exists = stat(path, &st) == 0;
 
+	static int configured;
+	if (!configured) {
+		/* winnow does not read SQLite's memory statistics; keeping them
+		 * costs a global mutex on every allocation */
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		configured = 1;
+	}
 	if (!exists && !(flags & CORPUS_CREATE)) {
 		error("no corpus at '%s'; import some data or run 'winnow init' first "
 		      "(or choose another with --db or WINNOW_DB)", path);

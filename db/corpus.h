@@ -80,6 +80,9 @@ void record_inserter_release(struct record_inserter *ins);
  */
 int64_t record_insert(struct record_inserter *ins, const struct record *r, const char *origin,
 		      int64_t source_id, int64_t task_id, int64_t parent_id);
+/* The same with record_hash(r) already computed (import hashes on its reader thread). */
+int64_t record_insert_hashed(struct record_inserter *ins, const struct record *r, int64_t hash,
+			     const char *origin, int64_t source_id, int64_t task_id, int64_t parent_id);
 
 /* The id of the source called name, created with kind/location if new; -1 on error. */
 int64_t source_ensure(sqlite3 *db, const char *name, const char *kind, const char *location);

@@ -12,7 +12,7 @@
  * batches, and the main thread inserts them and reports bad items, in file
  * order. Three batches circulate between them, so memory stays bounded.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include "import.h"
 #include "../lib/http.h"
 #include "../lib/options.h"
@@ -35,6 +35,7 @@
 
 struct batch_item {
 	enum item_result kind;
+	int64_t hash;		/* the record's content hash, computed by the reader */
 	/* ITEM_RECORD: the five fields; ITEM_BAD/FATAL: [0] where, [1] message */
 	size_t off[FIELD_COUNT], len[FIELD_COUNT];
 };
@@ -68,6 +69,7 @@ static void *reader_thread(void *arg)
 {
 	struct pipeline *p = arg;
 	struct importer *im = p->im;
+	pthread_setname_np(pthread_self(), "winnow-reader");
 	for (int k = 0;; k = (k + 1) % BATCHES) {
 		struct batch *b = &p->batches[k];
 		pthread_mutex_lock(&p->lock);
@@ -97,6 +99,7 @@ static void *reader_thread(void *arg)
 				keep(b, it, F_OUTPUT, r.output, r.output_len);
 				keep(b, it, F_SYSTEM, r.system, r.system_len);
 				keep(b, it, F_HISTORY, r.history, r.history_len);
+				it->hash = record_hash(&r);
 				continue;
 			}
 			keep(b, it, 0, im->where.buf, got == ITEM_BAD ? im->where.len : 0);
@@ -133,9 +136,9 @@ static int bad_item(struct importer *im, const char *where, const char *msg)
 	return 0;
 }
 
-static int add_record(struct importer *im, const struct record *r)
+static int add_record(struct importer *im, const struct record *r, int64_t hash)
 {
-	int64_t id = record_insert(&im->ins, r, "import", im->source_id, 0, 0);
+	int64_t id = record_insert_hashed(&im->ins, r, hash, "import", im->source_id, 0, 0);
 	if (id < 0)
 		return -1;
 	if (id)
@@ -172,7 +175,7 @@ static int drain(struct importer *im, struct batch *b)
 			it->len[F_INSTRUCTION], it->len[F_INPUT], it->len[F_OUTPUT],
 			it->len[F_SYSTEM], it->len[F_HISTORY],
 		};
-		if (add_record(im, &r))
+		if (add_record(im, &r, it->hash))
 			return -1;
 	}
 	progress_update(&im->progress, b->bytes);

@@ -49,6 +49,12 @@ static void bind_id(sqlite3_stmt *st, int col, int64_t id)
 int64_t record_insert(struct record_inserter *ins, const struct record *r, const char *origin,
 		      int64_t source_id, int64_t task_id, int64_t parent_id)
 {
+	return record_insert_hashed(ins, r, record_hash(r), origin, source_id, task_id, parent_id);
+}
+
+int64_t record_insert_hashed(struct record_inserter *ins, const struct record *r, int64_t hash,
+			     const char *origin, int64_t source_id, int64_t task_id, int64_t parent_id)
+{
 	sqlite3_stmt *st = ins->insert;
 	int rc;
 	sqlite3_bind_text(st, 1, r->instruction, (int)r->instruction_len, SQLITE_STATIC);
@@ -60,7 +66,7 @@ int64_t record_insert(struct record_inserter *ins, const struct record *r, const
 	bind_id(st, 7, source_id);
 	bind_id(st, 8, task_id);
 	bind_id(st, 9, parent_id);
-	sqlite3_bind_int64(st, 10, record_hash(r));
+	sqlite3_bind_int64(st, 10, hash);
 	sqlite3_bind_text(st, 11, ins->now, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
