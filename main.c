@@ -12,6 +12,7 @@
 #include "dedupe/dedupe.h"
 #include "lib/options.h"
 #include "lib/util.h"
+#include "train/lora.h"
 #include "train/model.h"
 #include "train/tokenizer.h"
 
@@ -34,6 +35,8 @@ static const struct command {
 	{ "answer", cmd_answer, "write the outputs of a questions task's records with an LLM" },
 	{ "augment", cmd_augment, "variants of records with an LLM: paraphrase, evol-deepen/broaden, translate" },
 	{ "review", cmd_review, "review records by hand in the terminal, or via --export/--import" },
+	{ "judge", cmd_judge, "score unique records with an LLM on a rubric; approve or mark for fixing" },
+	{ "fix", cmd_fix, "correct flawed records with an LLM; each fix re-enters the pipeline as raw" },
 	{ "run", cmd_run, "the whole pipeline once (crawl, clean, dedupe, judge, fix, export), for cron" },
 	{ "search", cmd_search, "full-text search of records and documents (Chinese works)" },
 	{ "sql", cmd_sql, "run SQL on the corpus" },
@@ -43,6 +46,8 @@ static const struct command {
 	{ "model", cmd_model, "create a random Llama model in Hugging Face layout (model init)" },
 	{ "eval", cmd_eval, "mean loss and perplexity of base models on a test file" },
 	{ "chat", cmd_chat, "talk to a model: one prompt or a conversation on stdin" },
+	{ "train", cmd_train, "fine-tune a model on the CPU: LoRA (PEFT adapter) or --full" },
+	{ "merge", cmd_merge, "fold a LoRA adapter into its base model (a whole checkpoint)" },
 	{ "source", cmd_source, "add, list or remove the sites to crawl (rules and schedule)" },
 	{ "crawl", cmd_crawl, "fetch what is due from the sites, extract main text and Q&A, store" },
 	{ "extract", cmd_extract, "print the main text (or Q&A records) of one page or file" },

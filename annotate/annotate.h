@@ -2,7 +2,7 @@
  * annotate.h - the public API of annotate/: human review (a full-screen
  * terminal reviewer, and JSON Lines export/import for reviewing
  * elsewhere), the LLM judge with its calibration against people, LLM
- * correction of flawed records, feedback summaries, and `winnow run`,
+ * correction of flawed records, and `winnow run`,
  * the whole pipeline for cron.
  *
  * How annotate/ uses the corpus:
@@ -63,10 +63,11 @@ struct agreement {
 	double expected;	/* share expected by chance from each rater's own rates */
 	double kappa;		/* Cohen's kappa: (observed - expected) / (1 - expected) */
 	long n;
+	int undefined;		/* no records, or chance agreement is 1: kappa means nothing (0) */
 };
-/* Fills a from a 2x2 table. With no records, or expected = 1, kappa is 0 (NaN-free). */
+/* Fills a from a 2x2 table counts[judge][human], index 1 = accept, 0 = reject. */
 void agreement_compute(const long counts[2][2], struct agreement *a);
-/* "poor", "slight", "fair", "moderate", "substantial", "almost perfect" (Landis & Koch). */
+/* "poor ...", "slight", "fair", "moderate", "substantial", "almost perfect" (Landis & Koch). */
 const char *kappa_words(double kappa);
 
 struct rubric {
@@ -96,10 +97,5 @@ int cmd_review(int argc, char **argv);
 int cmd_judge(int argc, char **argv);
 int cmd_fix(int argc, char **argv);
 int cmd_run(int argc, char **argv);
-/*
- * `winnow feedback summarize TASK [options]`: argv[0] is "summarize".
- * Meant to be called from cmd_feedback for that subcommand.
- */
-int cmd_feedback_summarize(int argc, char **argv);
 
 #endif

@@ -68,6 +68,7 @@ static void on_stop(int sig)
 
 struct step {
 	const char *name;
+	const char *label;		/* its key in the run's counts (name when NULL) */
 	struct string_list args;	/* after the command name */
 };
 
@@ -79,7 +80,7 @@ struct pipeline {
 };
 
 /* Appends the step's counts (from its own runs row) to the run's counts. */
-static void collect_counts(struct pipeline *p, const char *name, int64_t after)
+static void collect_counts(struct pipeline *p, const char *name, const char *label, int64_t after)
 {
 	sqlite3_stmt *st = corpus_prepare(p->db, "SELECT counts FROM runs WHERE id > ? AND command = ? "
 						 "ORDER BY id DESC LIMIT 1");
@@ -92,7 +93,7 @@ static void collect_counts(struct pipeline *p, const char *name, int64_t after)
 		struct strbuf *c = &p->run->counts;
 		if (c->len)
 			strbuf_addch(c, ',');
-		json_write_string(c, name, strlen(name));
+		json_write_string(c, label, strlen(label));
 		strbuf_addf(c, ":%s", counts && *counts == '{' ? counts : "{}");
 	}
 	sqlite3_finalize(st);
@@ -154,7 +155,7 @@ static int run_step(struct pipeline *p, const char *self, struct step *s)
 	if (log)
 		fclose(log);
 	free(argv);
-	collect_counts(p, s->name, last_run);
+	collect_counts(p, s->name, s->label ? s->label : s->name, last_run);
 	if (!code) {
 		if (p->done.len)
 			strbuf_addstr(&p->done, ", ");
@@ -316,7 +317,9 @@ int cmd_run(int argc, char **argv)
 			add_opt(s, "--api-key-env", key_env);
 			add_opt(s, "--max-calls", max_calls >= 0 ? max_calls_text : NULL);
 		}
+		steps[nsteps].label = "clean_fixes";
 		steps[nsteps++].name = "clean";
+		steps[nsteps].label = "dedupe_fixes";
 		steps[nsteps++].name = "dedupe";
 	}
 	if (export_path) {

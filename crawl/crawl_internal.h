@@ -19,6 +19,12 @@
 #define CRAWL_USER_AGENT "winnow/0.1 (+https://github.com/winnow; dataset crawler)"
 #define CRAWL_AGENT_TOKEN "winnow"
 
+/* ---- html.c ---- */
+/* The first element called name among n and its siblings, searching 3 levels down. */
+xmlNodePtr html_find_element(xmlNodePtr n, const char *name, int depth);
+/* Language of a page: <html lang>, else the main script of text ("en", "zh", ...). */
+void html_lang(xmlNodePtr html, const struct strbuf *text, char *lang, size_t size);
+
 /* ---- inflate.c ---- */
 int is_gzip(const char *data, size_t len);
 /*

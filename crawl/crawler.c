@@ -19,6 +19,7 @@
 #include "../lib/util.h"
 
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,7 @@ struct site {
 	regex_t *allow, *deny;
 	struct extract_rules xr;
 	const char *agent;
+	char agent_token[64];	/* product token robots.txt groups are matched on */
 	long started;		/* pages started this run */
 	struct frontier_page queue[QUEUE_MAX];
 	int queue_nr, exhausted;
@@ -248,7 +250,7 @@ static void start_robots(struct crawler *c, struct site *s, struct host *h, cons
 	long status;
 	if (frontier_robots_get(&c->f, h->site, &status, &cached)) {
 		if (status >= 200 && status < 300)
-			robots_parse(&h->robots, cached.buf, cached.len, CRAWL_AGENT_TOKEN);
+			robots_parse(&h->robots, cached.buf, cached.len, s->agent_token);
 		h->robots_state = ROBOTS_READY;
 		if (h->robots.crawl_delay > h->delay)
 			h->delay = h->robots.crawl_delay;
@@ -386,7 +388,7 @@ static void finish_robots(struct crawler *c, struct transfer *t, CURLcode res, l
 	struct host *h = t->host;
 	robots_release(&h->robots);
 	if (res == CURLE_OK && status >= 200 && status < 300) {
-		robots_parse(&h->robots, t->body.buf, t->body.len, CRAWL_AGENT_TOKEN);
+		robots_parse(&h->robots, t->body.buf, t->body.len, t->site->agent_token);
 		frontier_robots_put(&c->f, h->site, status, t->body.buf, t->body.len);
 	} else if (res == CURLE_OK && status >= 400 && status < 500) {
 		frontier_robots_put(&c->f, h->site, status, "", 0);	/* 4xx: everything allowed */
@@ -472,23 +474,6 @@ static void read_sitemap(struct crawler *c, struct site *s, const struct strbuf 
 	strbuf_release(&plain);
 }
 
-static int content_type_ok(const char *ct, enum page_kind kind, int *is_html, int *is_xml)
-{
-	*is_html = *is_xml = 0;
-	if (!ct || !*ct || !strncasecmp(ct, "text/html", 9) || !strncasecmp(ct, "application/xhtml", 17)) {
-		*is_html = 1;
-		return 1;
-	}
-	if (!strncasecmp(ct, "text/plain", 10))
-		return 1;
-	if (!strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8) ||
-	    (kind == PAGE_SITEMAP && (strstr(ct, "gzip") || strstr(ct, "octet-stream")))) {
-		*is_xml = 1;
-		return 1;
-	}
-	return 0;
-}
-
 /* Extracts and stores a fetched HTML or text page; fills o. Returns 0 or -1 (corpus). */
 static int store_page(struct crawler *c, struct transfer *t, const char *ct, int is_html,
 		      const char *final_url, struct page_outcome *o)
@@ -543,38 +528,6 @@ static int store_page(struct crawler *c, struct transfer *t, const char *ct, int
 	return rc;
 }
 
-/* Seconds to wait before retrying, from Retry-After (seconds or an HTTP date) or backoff. */
-static double retry_delay(struct transfer *t)
-{
-	double backoff = (double)(1L << (t->page.tries < 10 ? t->page.tries : 10));
-	if (t->retry_after.len) {
-		long secs;
-		if (!parse_long(t->retry_after.buf, 0, 86400, &secs))
-			return (double)secs;
-		time_t when = curl_getdate(t->retry_after.buf, NULL);
-		if (when > 0)
-			return when > time(NULL) ? (double)(when - time(NULL)) : 0;
-	}
-	return backoff;
-}
-
-static const char *curl_reason(CURLcode res, int too_big)
-{
-	if (too_big || res == CURLE_FILESIZE_EXCEEDED)
-		return "too-large";
-	switch (res) {
-	case CURLE_OPERATION_TIMEDOUT: return "timeout";
-	case CURLE_PARTIAL_FILE: return "truncated";
-	case CURLE_COULDNT_CONNECT: return "connect";
-	case CURLE_COULDNT_RESOLVE_HOST: return "dns";
-	case CURLE_TOO_MANY_REDIRECTS: return "redirects";
-	case CURLE_BAD_CONTENT_ENCODING: return "bad-encoding";
-	case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: return "connection";
-	case CURLE_SSL_CONNECT_ERROR: case CURLE_PEER_FAILED_VERIFICATION: return "tls";
-	default: return "network";
-	}
-}
-
 static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, long status)
 {
 	struct site *s = t->site;
@@ -613,7 +566,7 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 		uint64_t h = hash64(t->body.buf, t->body.len, 0x70616765ULL);
 		o.content_hash = (int64_t)h;
 		o.has_hash = 1;
-		if (!content_type_ok(ct, t->page.kind, &is_html, &is_xml)) {
+		if (!content_type_ok(ct, t->page.kind == PAGE_SITEMAP, &is_html, &is_xml)) {
 			snprintf(reason, sizeof(reason), "content-type");
 		} else if (t->page.has_hash && t->page.content_hash == (int64_t)h) {
 			c->totals->unchanged++;	/* same bytes as last time: nothing to extract */
@@ -631,7 +584,7 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 	int max_tries = throttled ? MAX_TRIES_THROTTLED : MAX_TRIES_5XX;
 	int rc;
 	if (transient && t->page.tries + 1 < max_tries) {
-		double in = retry_delay(t);
+		double in = retry_delay(&t->retry_after, t->page.tries);
 		struct host *h = t->host;
 		if (throttled && now_seconds() + in > h->next_ok)
 			h->next_ok = now_seconds() + in;	/* the whole host slows down */
@@ -744,6 +697,14 @@ static void site_setup(struct site *s, int64_t id, struct site_rules *rules)
 	s->xr.qa_answer = rules->qa_answer;
 	s->xr.qa_input = rules->qa_input;
 	s->agent = rules->user_agent ? rules->user_agent : CRAWL_USER_AGENT;
+	/* "MyBot/2.0 (+url)" -> "MyBot" */
+	size_t k = 0;
+	for (const char *a = s->agent; k + 1 < sizeof(s->agent_token) &&
+	     ((*a >= 'a' && *a <= 'z') || (*a >= 'A' && *a <= 'Z') || *a == '-' || *a == '_'); a++)
+		s->agent_token[k++] = *a;
+	s->agent_token[k] = '\0';
+	if (!k)
+		snprintf(s->agent_token, sizeof(s->agent_token), "%s", CRAWL_AGENT_TOKEN);
 }
 
 static void site_release(struct site *s)

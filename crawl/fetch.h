@@ -21,4 +21,12 @@ struct body_sink {
 void fetch_configure(CURL *h, const char *url, const char *user_agent, struct body_sink *sink,
 		     long total_timeout);
 
+/* 1 if a response of this Content-Type is crawled: HTML/XHTML (*is_html),
+ * plain text, XML (*is_xml); gzip too for sitemaps. */
+int content_type_ok(const char *ct, int is_sitemap, int *is_html, int *is_xml);
+/* Seconds before a retry: Retry-After (seconds or HTTP date), else 2^tries. */
+double retry_delay(const struct strbuf *retry_after, long tries);
+/* Short failure reason for the runs summary and pages.last_error. */
+const char *curl_reason(CURLcode res, int too_big);
+
 #endif

@@ -2,13 +2,16 @@
  * fetch_one.c - the settings every crawler transfer gets (explicit limits:
  * libcurl's defaults are unlimited) and a one-page fetch for `extract URL`.
  * The body is counted after content decoding, so a gzip bomb hits the
- * 10 MB ceiling and is cut off there instead of being expanded.
+ * 10 MB ceiling and is cut off there instead of being expanded. Also the
+ * small judgements about a response: content type, failure reason, retry delay.
  */
 #include "crawl_internal.h"
 #include "fetch.h"
 #include "../lib/util.h"
 
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 void fetched_page_init(struct fetched_page *p)
 {
@@ -84,3 +87,53 @@ int fetch_one(const char *url, const char *user_agent, struct fetched_page *p)
 	curl_easy_cleanup(h);
 	return 0;
 }
+
+int content_type_ok(const char *ct, int is_sitemap, int *is_html, int *is_xml)
+{
+	*is_html = *is_xml = 0;
+	if (!ct || !*ct || !strncasecmp(ct, "text/html", 9) || !strncasecmp(ct, "application/xhtml", 17)) {
+		*is_html = 1;
+		return 1;
+	}
+	if (!strncasecmp(ct, "text/plain", 10))
+		return 1;
+	if (!strncasecmp(ct, "application/xml", 15) || !strncasecmp(ct, "text/xml", 8) ||
+	    (is_sitemap && (strstr(ct, "gzip") || strstr(ct, "octet-stream")))) {
+		*is_xml = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Seconds to wait before retrying, from Retry-After (seconds or an HTTP date) or backoff. */
+double retry_delay(const struct strbuf *retry_after, long tries)
+{
+	double backoff = (double)(1L << (tries < 10 ? tries : 10));
+	if (retry_after->len) {
+		long secs;
+		if (!parse_long(retry_after->buf, 0, 86400, &secs))
+			return (double)secs;
+		time_t when = curl_getdate(retry_after->buf, NULL);
+		if (when > 0)
+			return when > time(NULL) ? (double)(when - time(NULL)) : 0;
+	}
+	return backoff;
+}
+
+const char *curl_reason(CURLcode res, int too_big)
+{
+	if (too_big || res == CURLE_FILESIZE_EXCEEDED)
+		return "too-large";
+	switch (res) {
+	case CURLE_OPERATION_TIMEDOUT: return "timeout";
+	case CURLE_PARTIAL_FILE: return "truncated";
+	case CURLE_COULDNT_CONNECT: return "connect";
+	case CURLE_COULDNT_RESOLVE_HOST: return "dns";
+	case CURLE_TOO_MANY_REDIRECTS: return "redirects";
+	case CURLE_BAD_CONTENT_ENCODING: return "bad-encoding";
+	case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: return "connection";
+	case CURLE_SSL_CONNECT_ERROR: case CURLE_PEER_FAILED_VERIFICATION: return "tls";
+	default: return "network";
+	}
+}
+

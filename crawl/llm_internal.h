@@ -63,4 +63,7 @@ int task_feedback_rules(sqlite3 *db, int64_t task_id, struct string_list *rules)
 /* Appends up to max instructions of the task's rejected records (counter-examples). */
 int task_rejected_examples(sqlite3 *db, int64_t task_id, size_t max, struct string_list *out);
 
+/* llm_feedback_summarize.c: `winnow feedback summarize TASK` */
+int cmd_feedback_summarize(int argc, char **argv);
+
 #endif

@@ -83,9 +83,7 @@ static int has_item(const struct string_list *l, const char *s)
 int task_feedback_rules(sqlite3 *db, int64_t task_id, struct string_list *rules)
 {
 	sqlite3_stmt *st = corpus_prepare(db,
-		"SELECT text FROM feedback WHERE task_id = ?1 "
-		"UNION ALL SELECT a.note FROM annotations a JOIN records r ON r.id = a.record_id "
-		"WHERE r.task_id = ?1 AND a.verdict = 'reject' AND trim(a.note) <> ''");
+		"SELECT text FROM feedback WHERE task_id = ?1 ORDER BY id");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, task_id);
@@ -555,11 +553,12 @@ int cmd_task(int argc, char **argv)
 /* ---- feedback ---- */
 
 static const struct command_help feedback_help = {
-	"winnow feedback add|list|rm TASK ...",
+	"winnow feedback add|list|rm|summarize TASK ...",
 	"The mistakes found in review, fed back into a task's next generation prompts.",
 	"  add TASK \"TEXT\"   a rule: what the model got wrong and should avoid\n"
 	"  list TASK         the task's rules, with ids (review rejection notes included)\n"
 	"  rm TASK ID...     remove rules by id (--all: every manual rule)\n"
+	"  summarize TASK    condense the notes into a few rules with an LLM (see its --help)\n"
 	"Every generation prompt of the task lists its rules to avoid, and a few records\n"
 	"rejected in review as counter-examples.",
 	"  winnow feedback add luck \"不要使用'在比赛中'这类状语\"\n"
@@ -607,10 +606,7 @@ static int feedback_add(sqlite3 *db, struct task *t, int argc, char **argv, stru
 static int feedback_list(sqlite3 *db, struct task *t)
 {
 	sqlite3_stmt *st = corpus_prepare(db,
-		"SELECT id, origin, text FROM feedback WHERE task_id = ?1 "
-		"UNION ALL SELECT NULL, 'review', a.note FROM annotations a JOIN records r ON r.id = a.record_id "
-		"WHERE r.task_id = ?1 AND a.verdict = 'reject' AND trim(a.note) <> '' "
-		"AND a.note NOT IN (SELECT text FROM feedback WHERE task_id = ?1)");
+		"SELECT id, origin, text FROM feedback WHERE task_id = ?1 ORDER BY id");
 	int n = 0;
 	if (!st)
 		return EXIT_FAILURE_;
@@ -679,11 +675,13 @@ int cmd_feedback(int argc, char **argv)
 	struct run run;
 	sqlite3 *db;
 
+	if (argc >= 2 && !strcmp(argv[1], "summarize"))
+		return cmd_feedback_summarize(argc - 1, argv + 1);
 	argc = parse_options(argc, argv, opts, &feedback_help);
 	if (argc < 0)
 		return options_exit_code(argc);
 	if (argc < 1)
-		return usage_error(&feedback_help, "say what to do: add, list or rm");
+		return usage_error(&feedback_help, "say what to do: add, list, rm or summarize");
 	sub = argv[0];
 	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "rm"))
 		return usage_error(&feedback_help, "'%s' is not a feedback subcommand (add, list, rm)", sub);

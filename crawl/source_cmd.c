@@ -98,7 +98,8 @@ static int source_add(int argc, char **argv)
 		OPT_STRING(0, "qa", &qa_placeholder, "QUESTION_XPATH ANSWER_XPATH", "make a Q&A record per question"),
 		OPT_STRING(0, "qa-input", &qa_input, "XPATH", "with --qa: the question's body (record input)"),
 		OPT_STRING(0, "content", &content, "XPATH", "the main text is the text of these nodes"),
-		OPT_STRING(0, "user-agent", &ua, "UA", "User-Agent header (default: winnow's)"),
+		OPT_STRING(0, "user-agent", &ua, "UA",
+			   "User-Agent header; its first word is the robots.txt token (default: winnow)"),
 		OPT_FLAG(0, "ignore-robots", &ignore_robots, "do not obey robots.txt (only for your own sites)"),
 		OPT_END(),
 	};

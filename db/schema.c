@@ -302,7 +302,8 @@ static const struct column_doc {
 	{ "annotations", "id", "annotation id" },
 	{ "annotations", "record_id", "the record (records.id)" },
 	{ "annotations", "author", "reviewer name or llm:MODEL" },
-	{ "annotations", "verdict", "accept, reject, fix, skip or score" },
+	{ "annotations", "verdict", "accept, reject, edit (a person corrected it into a new record) or "
+	  "fix (the judge found it flawed: needs-fix)" },
 	{ "annotations", "scores", "JSON object of rubric scores, when any" },
 	{ "annotations", "tags", "comma-separated error tags" },
 	{ "annotations", "note", "free-text note; rejection notes become task feedback" },

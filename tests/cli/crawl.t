@@ -119,9 +119,18 @@ like "$err" "1 not modified" "counted as not modified"
 is "$(sql "SELECT count(*) FROM documents")" "$docs" "unchanged pages add no documents"
 like "$(sql "SELECT counts FROM runs WHERE command = 'crawl' ORDER BY id DESC LIMIT 1")" '"fetched":0' "nothing was re-extracted"
 
+# --user-agent: its product token picks the robots.txt group ("otherbot": Disallow: /)
+run source add other --url "$SITE/article" --user-agent "otherbot/1.0 (+http://example.com)"
+before=$(requests /article)
+run crawl other
+is "$rc" 0 "a crawl as otherbot succeeds"
+is "$(requests /article)" "$before" "otherbot's robots.txt group keeps it out"
+is "$(sql "SELECT p.status FROM pages p JOIN sources s ON s.id = p.source_id WHERE s.name = 'other'")" blocked "the page is blocked"
+
 run source rm fx
 is "$rc" 0 "source rm works"
-is "$(sql "SELECT count(*) FROM pages")" 0 "its frontier is gone"
+is "$(sql "SELECT count(*) FROM pages p JOIN sources s ON s.id = p.source_id WHERE s.name = 'fx'")" 0 "its frontier is gone"
+is "$(sql "SELECT count(*) FROM pages")" 1 "other sites keep theirs"
 is "$(sql "SELECT count(*) FROM records")" 1 "its records are kept"
 
 done_testing

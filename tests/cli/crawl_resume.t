@@ -62,4 +62,19 @@ is "$(sql "SELECT count(*) FROM crawl_lock")" 0 "and releases the lock"
 left=$(sql "SELECT count(*) FROM pages WHERE next_fetch_at = 0")
 ok "$([ "$left" -gt 0 ]; echo $?)" "the rest stays due for the next run ($left pages)"
 
+# --max-pages and --max-time bound a run
+"$WINNOW" sql --write "UPDATE pages SET next_fetch_at = 0, content_hash = NULL" >/dev/null 2>&1
+before=$(wc -l <"$SITE_LOG")
+run crawl chain --max-pages 3
+is "$rc" 0 "a --max-pages run succeeds"
+is "$(( $(wc -l <"$SITE_LOG") - before ))" 3 "and fetches exactly 3 pages"
+before=$(wc -l <"$SITE_LOG")
+start=$(date +%s)
+run crawl chain --max-time 1s
+is "$rc" 0 "a --max-time run succeeds"
+ok "$([ $(( $(date +%s) - start )) -le 3 ]; echo $?)" "and stops soon after its time is up"
+ok "$([ $(( $(wc -l <"$SITE_LOG") - before )) -lt 13 ]; echo $?)" "before the rest of the chain"
+run crawl chain --max-time soon
+is "$rc" 2 "a malformed --max-time is a usage error"
+
 done_testing

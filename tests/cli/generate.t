@@ -82,7 +82,10 @@ is "$(sql "SELECT count(DISTINCT task) FROM llm_calls WHERE task = 'generate:luc
 	UPDATE records SET stage = 'unique' WHERE instruction = '今晚打麻将手气会好吗';
 	UPDATE records SET stage = 'rejected' WHERE instruction = '今晚打麻将手气会好吗';
 	INSERT INTO annotations (record_id, author, verdict, note, created_at)
-	  SELECT id, 'alice', 'reject', '不要涉及赌博', '2025-01-01T00:00:00Z' FROM records WHERE instruction = '今晚打麻将手气会好吗'" >/dev/null 2>&1
+	  SELECT id, 'alice', 'reject', '不要涉及赌博', '2025-01-01T00:00:00Z' FROM records WHERE instruction = '今晚打麻将手气会好吗';
+	INSERT INTO feedback (task_id, text, origin, annotation_id, created_at)
+	  SELECT r.task_id, a.note, 'review', a.id, a.created_at FROM annotations a JOIN records r ON r.id = a.record_id
+	  WHERE a.note = '不要涉及赌博'" >/dev/null 2>&1
 run feedback list luck
 like "$out" "不要涉及赌博" "a review rejection note is listed as feedback"
 fake_llm '{"default": {"content": "1. 这周适合去旅游吗\n2. 明天适合理发吗"}}'

@@ -1,0 +1,359 @@
+/*
+ * judge.c - `winnow judge`: an LLM scores each unique record on a rubric
+ * (1-5 per criterion, JSON, with a rationale). Records whose mean score
+ * reaches --min-score are approved; the others are rejected, with reason
+ * `needs-fix` for `winnow fix` (--on-fail fix, the default) or `judge`
+ * (--on-fail reject). Every verdict is an annotation by llm:MODEL holding
+ * the scores and the rationale, committed with the stage move.
+ *
+ * `judge --calibrate` judges the records people have already decided on
+ * (without moving them) and prints how often the judge agrees with the
+ * people, and Cohen's kappa, so a user knows how far to trust it.
+ */
+#include "annotate_internal.h"
+#include "../lib/json.h"
+#include "../lib/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct command_help judge_help = {
+	"winnow judge [options]\n   or: winnow judge --calibrate [options]",
+	"Score unique records with an LLM on a rubric; approve the good ones, mark the rest for fixing.",
+	"Each record is sent with the rubric (clarity, correctness, helpfulness, fluency\n"
+	"and language match, harmlessness; or your own with --rubric FILE, lines of\n"
+	"'name: what a 5 means') and the LLM answers in JSON: a score from 1 to 5 per\n"
+	"criterion and a rationale. A record whose mean score is at least --min-score is\n"
+	"approved; any other is rejected with reason needs-fix (for 'winnow fix') or,\n"
+	"with --on-fail reject, with reason judge. The scores and rationale are stored\n"
+	"as an annotation by llm:MODEL and the mean as records.quality. An answer that\n"
+	"cannot be read is asked again (--json-retries) and then set aside.\n\n"
+	"--calibrate judges the records that people have accepted or rejected (without\n"
+	"changing them) and prints the agreement and Cohen's kappa between the judge and\n"
+	"the people: review 50-100 records by hand first, then calibrate.",
+	"  winnow judge --provider deepseek --limit 100\n"
+	"  winnow judge --provider zhipu --model glm-4-flash --min-score 4 --on-fail reject\n"
+	"  winnow judge --calibrate --provider deepseek",
+};
+
+struct judged {
+	int64_t id;
+	char *prompt;
+};
+
+struct judging {
+	sqlite3 *db;
+	const struct rubric *rubric;
+	const char *author;
+	double min_score;
+	int on_fail_reject, calibrate, failed;
+	long approved, needs_fix, rejected, moved_on;
+	char first_error[300];
+};
+
+/* The record as the judge sees it: a JSON object of its non-empty fields. */
+static void record_json(struct strbuf *sb, sqlite3_stmt *st)
+{
+	static const char *const names[5] = { "instruction", "input", "output", "system", "history" };
+	strbuf_addch(sb, '{');
+	for (int i = 0; i < 5; i++) {
+		const char *v = (const char *)sqlite3_column_text(st, 1 + i);
+		if (i != 0 && i != 2 && (!v || !*v || (i == 4 && !strcmp(v, "[]"))))
+			continue;
+		if (sb->buf[sb->len - 1] != '{')
+			strbuf_addstr(sb, ", ");
+		json_write_string(sb, names[i], strlen(names[i]));
+		strbuf_addstr(sb, ": ");
+		if (i == 4)
+			strbuf_addstr(sb, v);
+		else
+			json_write_string(sb, v ? v : "", v ? strlen(v) : 0);
+	}
+	strbuf_addch(sb, '}');
+}
+
+static char *judge_prompt(const struct rubric *r, sqlite3_stmt *st)
+{
+	struct strbuf p = STRBUF_INIT;
+	strbuf_addstr(&p, "Rate this record of an instruction-tuning dataset on each criterion, "
+			  "from 1 (very poor) to 5 (excellent):\n");
+	for (size_t i = 0; i < r->nr; i++)
+		strbuf_addf(&p, "- %s: %s\n", r->name[i], r->description[i]);
+	strbuf_addstr(&p, "\nAnswer with one JSON object and nothing else, like {");
+	for (size_t i = 0; i < r->nr; i++)
+		strbuf_addf(&p, "\"%s\": 4, ", r->name[i]);
+	strbuf_addstr(&p, "\"rationale\": \"the main problems, in one or two sentences\"}. "
+			  "Write the rationale in the language of the record.\n\nThe record:\n");
+	record_json(&p, st);
+	strbuf_addch(&p, '\n');
+	return strbuf_detach(&p, NULL);
+}
+
+static const char judge_system[] =
+	"You are a strict, fair reviewer of training data for language models. "
+	"You answer only with the JSON object asked for.";
+
+static int on_answer(struct llm_request *req, void *ctx)
+{
+	struct judging *j = ctx;
+	struct judged *item = req->data;
+	struct strbuf rationale = STRBUF_INIT, scores = STRBUF_INIT, reason = STRBUF_INIT;
+	double s[16], overall;
+	char err[200];
+	int rc = 0;
+
+	if (rubric_parse_answer(j->rubric, req->content.buf, req->content.len, s, &overall, &rationale,
+				err, sizeof(err))) {
+		if (!j->first_error[0])
+			snprintf(j->first_error, sizeof(j->first_error), "record %lld: %s",
+				 (long long)item->id, err);
+		strbuf_release(&rationale);
+		return 1;
+	}
+	strbuf_addch(&scores, '{');
+	for (size_t i = 0; i < j->rubric->nr; i++)
+		strbuf_addf(&scores, "\"%s\":%g,", j->rubric->name[i], s[i]);
+	strbuf_addf(&scores, "\"overall\":%.2f}", overall);
+
+	int pass = overall + 1e-9 >= j->min_score;
+	const char *verdict = pass ? "accept" : j->on_fail_reject ? "reject" : "fix";
+	if (corpus_exec(j->db, "BEGIN IMMEDIATE")) {
+		j->failed = 1;
+		rc = -1;
+		goto out;
+	}
+	char *sql = xstrfmt("SELECT stage = 'unique' FROM records WHERE id = %lld", (long long)item->id);
+	int still_unique = corpus_int(j->db, sql) == 1;
+	free(sql);
+	if (!j->calibrate && !still_unique) {
+		j->moved_on++;	/* someone decided on it meanwhile */
+		corpus_exec(j->db, "ROLLBACK");
+		goto out;
+	}
+	if (annotation_insert(j->db, item->id, j->author, verdict, scores.buf, "", rationale.buf) < 0)
+		rc = -1;
+	if (!rc && !j->calibrate) {
+		if (pass) {
+			rc = record_move(j->db, item->id, STAGE_APPROVED, NULL, 0);
+		} else {
+			if (j->on_fail_reject)
+				strbuf_addf(&reason, "judge: %.2f < %g", overall, j->min_score);
+			else
+				strbuf_addstr(&reason, "needs-fix");
+			rc = record_move(j->db, item->id, STAGE_REJECTED, reason.buf, 0);
+		}
+		sql = xstrfmt("UPDATE records SET quality = %.4f WHERE id = %lld", overall, (long long)item->id);
+		if (!rc)
+			rc = corpus_exec(j->db, sql);
+		free(sql);
+	}
+	if (rc || corpus_exec(j->db, "COMMIT")) {
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+		j->failed = 1;
+		rc = -1;
+		goto out;
+	}
+	if (pass)
+		j->approved++;
+	else if (j->on_fail_reject)
+		j->rejected++;
+	else
+		j->needs_fix++;
+out:
+	strbuf_release(&rationale);
+	strbuf_release(&scores);
+	strbuf_release(&reason);
+	return rc;
+}
+
+/* Prints the judge-versus-people table for author. Returns the records compared. */
+static long print_calibration(sqlite3 *db, const struct record_filter *f, const char *author,
+			      double min_score, int *usage)
+{
+	long counts[2][2] = { { 0, 0 }, { 0, 0 } };
+	struct agreement a;
+	sqlite3_stmt *st = filter_prepare(db, f, "raw,clean,unique,approved,rejected,duplicate",
+		"(SELECT json_extract(scores, '$.overall') FROM annotations WHERE record_id = r.id AND "
+		"author = :author AND scores IS NOT NULL ORDER BY id DESC LIMIT 1), "
+		"(SELECT verdict FROM annotations WHERE record_id = r.id AND author NOT LIKE 'llm:%' AND "
+		"verdict IN ('accept', 'reject', 'edit') ORDER BY id DESC LIMIT 1)", "", usage);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":author"), author, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL || sqlite3_column_type(st, 1) == SQLITE_NULL)
+			continue;
+		int judge_yes = sqlite3_column_double(st, 0) + 1e-9 >= min_score;
+		int human_yes = !strcmp((const char *)sqlite3_column_text(st, 1), "accept");
+		counts[judge_yes][human_yes]++;
+	}
+	sqlite3_finalize(st);
+	agreement_compute(counts, &a);
+	printf("%s against people on %ld record%s (pass = mean score >= %g):\n\n", author, a.n,
+	       a.n == 1 ? "" : "s", min_score);
+	printf("                 people accept  people reject\n");
+	printf("  judge pass     %13ld  %13ld\n", counts[1][1], counts[1][0]);
+	printf("  judge fail     %13ld  %13ld\n\n", counts[0][1], counts[0][0]);
+	if (!a.n) {
+		printf("no record has both a human decision and a score from %s yet: review some "
+		       "records with 'winnow review' first\n", author);
+	} else if (a.undefined) {
+		printf("agreement %.1f%%; kappa is undefined: both always gave the same answer, "
+		       "so there is nothing to compare; review a mix of good and bad records\n",
+		       100 * a.observed);
+	} else {
+		printf("agreement %.1f%% (%.1f%% expected by chance), Cohen's kappa %.2f: %s\n",
+		       100 * a.observed, 100 * a.expected, a.kappa, kappa_words(a.kappa));
+		if (a.n < 30)
+			printf("(only %ld records: review more for a firmer number)\n", a.n);
+	}
+	return a.n;
+}
+
+int cmd_judge(int argc, char **argv)
+{
+	struct record_filter f = { NULL, NULL, NULL, STRING_LIST_INIT };
+	struct llm_options lo;
+	const char *rubric_path = NULL, *on_fail = "fix";
+	double min_score = 3.5;
+	long limit = 0, json_retries = 2;
+	int calibrate = 0, rc = EXIT_OK, usage;
+	llm_options_init(&lo);
+	lo.temperature = 0;
+	struct option opts[] = {
+		OPT_STRING(0, "task", &f.task, "NAME", "only records of this generation task"),
+		OPT_STRING(0, "source", &f.source, "NAME", "only records from this source"),
+		OPT_STRING(0, "where", &f.where, "SQL", "extra condition on records, e.g. \"lang = 'zh'\""),
+		OPT_INT(0, "limit", &limit, "N", 0, 1e15, "judge at most N records"),
+		OPT_DOUBLE(0, "min-score", &min_score, "S", 1, 5, "mean score a record needs to pass (default 3.5)"),
+		OPT_CHOICE(0, "on-fail", &on_fail, "fix|reject", "records under --min-score: needs-fix "
+			   "(default) or rejected for good"),
+		OPT_STRING(0, "rubric", &rubric_path, "FILE", "criteria as 'name: what a 5 means' lines"),
+		OPT_INT(0, "json-retries", &json_retries, "N", 0, 10, "ask again this often when an answer "
+			"cannot be read (default 2)"),
+		OPT_FLAG(0, "calibrate", &calibrate, "judge records people decided on and print agreement "
+			 "and Cohen's kappa; changes no stage"),
+		LLM_OPTIONS(&lo),
+		OPT_END(),
+	};
+	struct judging j;
+	struct rubric rubric;
+	struct judged *items = NULL;
+	struct llm_job *jobs = NULL;
+	struct llm_client *c = NULL;
+	struct llm_ask_totals t;
+	size_t n = 0, alloc = 0;
+	char *author = NULL;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	struct run run;
+
+	argc = parse_options(argc, argv, opts, &judge_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc > 0)
+		return usage_error(&judge_help, "judge takes no arguments (did you mean --task %s?)", argv[0]);
+	if (rubric_path ? rubric_load(&rubric, rubric_path) : (rubric_default(&rubric), 0))
+		return EXIT_DATAERR;
+	db = corpus_open(corpus_path(), CORPUS_CREATE);
+	if (!db) {
+		rubric_release(&rubric);
+		return EXIT_FAILURE_;
+	}
+	run_begin(&run, db, calibrate ? "judge calibrate" : "judge");
+	memset(&j, 0, sizeof(j));
+	memset(&t, 0, sizeof(t));
+	c = llm_client_new(&lo, db, run.id);
+	if (!c) {
+		rc = run_end(&run, EXIT_USAGE, "nothing judged");
+		goto out;
+	}
+	author = xstrfmt("llm:%s", llm_client_model(c));
+	if (calibrate)
+		st = filter_prepare(db, &f, "raw,clean,unique,approved,rejected,duplicate",
+			"r.id, r.instruction, r.input, r.output, r.system, r.history",
+			"AND EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = r.id AND a.author NOT LIKE "
+			"'llm:%' AND a.verdict IN ('accept', 'reject', 'edit')) AND NOT EXISTS (SELECT 1 FROM "
+			"annotations a WHERE a.record_id = r.id AND a.author = :author AND a.scores IS NOT NULL) "
+			"ORDER BY r.id LIMIT :limit", &usage);
+	else
+		st = filter_prepare(db, &f, "unique", "r.id, r.instruction, r.input, r.output, r.system, r.history",
+				    "ORDER BY r.id LIMIT :limit", &usage);
+	if (!st) {
+		rc = run_end(&run, usage ? EXIT_USAGE : EXIT_FAILURE_, "nothing judged");
+		goto out;
+	}
+	if (calibrate)
+		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":author"), author, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit > 0 ? limit : -1);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 64;
+			items = xrealloc(items, alloc * sizeof(*items));
+		}
+		items[n].id = sqlite3_column_int64(st, 0);
+		items[n].prompt = judge_prompt(&rubric, st);
+		n++;
+	}
+	sqlite3_finalize(st);
+
+	j.db = db;
+	j.rubric = &rubric;
+	j.author = author;
+	j.min_score = min_score;
+	j.on_fail_reject = !strcmp(on_fail, "reject");
+	j.calibrate = calibrate;
+	enum llm_run_result r = LLM_RUN_DONE;
+	if (n) {
+		jobs = xcalloc(n, sizeof(*jobs));
+		for (size_t i = 0; i < n; i++) {
+			jobs[i].system = judge_system;
+			jobs[i].prompt = items[i].prompt;
+			jobs[i].data = &items[i];
+		}
+		r = llm_ask_all(c, "judge", jobs, n, (int)json_retries, on_answer, &j, &t);
+	}
+	if (t.unreadable)
+		warning("%ld answer%s could not be read after %ld retr%s and %s set aside (e.g. %s); "
+			"the record%s stay%s unique", t.unreadable, t.unreadable == 1 ? "" : "s", json_retries,
+			json_retries == 1 ? "y" : "ies", t.unreadable == 1 ? "was" : "were", j.first_error,
+			t.unreadable == 1 ? "" : "s", t.unreadable == 1 ? "s" : "");
+	const struct llm_totals *lt = llm_client_totals(c);
+	run_count(&run, "approved", j.approved);
+	run_count(&run, "needs_fix", j.needs_fix);
+	run_count(&run, "rejected", j.rejected);
+	run_count(&run, "unreadable", t.unreadable);
+	run_count(&run, "retried", t.retried);
+	run_count(&run, "failed", t.failed);
+	run_count(&run, "calls", lt->calls);
+	run_count(&run, "cached", lt->cached);
+	run_count(&run, "tokens_in", lt->tokens_in);
+	run_count(&run, "tokens_out", lt->tokens_out);
+	rc = j.failed ? EXIT_FAILURE_ : llm_ask_exit(r, &t);
+	if (calibrate) {
+		long compared = print_calibration(db, &f, author, min_score, &usage);
+		if (compared < 0 && !rc)
+			rc = EXIT_FAILURE_;
+		rc = run_end(&run, rc, "%zu record%s judged for calibration, %ld compared with people; "
+			     "%ld call%s, %ld cached", n, n == 1 ? "" : "s", compared < 0 ? 0 : compared,
+			     lt->calls, lt->calls == 1 ? "" : "s", lt->cached);
+	} else {
+		rc = run_end(&run, rc, "%zu record%s judged by %s: %ld approved, %ld need a fix, %ld rejected, "
+			     "%ld unreadable, %ld failed%s; %ld call%s, %ld cached, %ld + %ld tokens", n,
+			     n == 1 ? "" : "s", author, j.approved, j.needs_fix, j.rejected, t.unreadable,
+			     t.failed, j.moved_on ? " (some were decided meanwhile)" : "", lt->calls,
+			     lt->calls == 1 ? "" : "s", lt->cached, lt->tokens_in, lt->tokens_out);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(items[i].prompt);
+	free(items);
+	free(jobs);
+	free(author);
+	llm_client_free(c);
+	rubric_release(&rubric);
+	string_list_clear(&f.stages);
+	corpus_close(db);
+	return rc;
+}
