@@ -268,7 +268,7 @@ void print_help(const struct option *opts, const struct command_help *help)
 	}
 	printf("\nglobal options:\n");
 	print_option_list(global_options);
-	printf("  -h, --help                  show this help\n");
+	printf("%-28s%s\n", "  -h, --help", "show this help");
 	if (help->examples)
 		printf("\nexamples:\n%s\n", help->examples);
 	printf("\nexit codes: 0 ok, 1 failure, 2 usage error, 65 bad input data, 75 try again later\n");
