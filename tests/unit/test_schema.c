@@ -35,6 +35,7 @@ static void test_fresh_corpus_is_current(void **state)
 	assert_int_equal(corpus_int(db, "PRAGMA user_version"), corpus_schema_version());
 	assert_int_equal(corpus_int(db, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
 	assert_int_equal(corpus_int(db, "PRAGMA foreign_keys"), 1);
+	assert_int_equal(corpus_int(db, "PRAGMA page_size"), 16384);
 	corpus_close(db);
 	/* opening again runs no migration and keeps the data */
 	db = corpus_open(path, 0);
