@@ -23,34 +23,38 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
+	/* collect */
 	{ "init", cmd_init, "create or migrate the corpus" },
+	{ "source", cmd_source, "add, list or remove the sites to crawl (rules and schedule)" },
+	{ "crawl", cmd_crawl, "fetch what is due from the sites, extract main text and Q&A, store" },
+	{ "extract", cmd_extract, "print the main text (or Q&A records) of one page or file" },
 	{ "import", cmd_import, "add records from Alpaca / ShareGPT / JSONL / CSV files or URLs" },
-	{ "export", cmd_export, "write Alpaca JSON (+ dataset_info.json), JSONL or ShareGPT, with splits" },
-	{ "clean", cmd_clean, "normalise, filter and mask PII (raw -> clean | rejected)" },
-	{ "dedupe", cmd_dedupe, "remove exact and near-duplicate records (clean -> unique | duplicate)" },
-	{ "llm", cmd_llm, "ask the configured LLM platform one prompt; spend by provider, model, task" },
 	{ "task", cmd_task, "generation tasks: instruction prompt, seed examples, mode" },
 	{ "feedback", cmd_feedback, "mistakes found in review, fed back into a task's prompts" },
 	{ "generate", cmd_generate, "ask an LLM platform for new records like a task's seeds" },
 	{ "answer", cmd_answer, "write the outputs of a questions task's records with an LLM" },
 	{ "augment", cmd_augment, "variants of records with an LLM: paraphrase, evol-deepen/broaden, translate" },
+	{ "llm", cmd_llm, "ask the configured LLM platform one prompt; spend by provider, model, task" },
+	/* clean, dedupe, annotate */
+	{ "clean", cmd_clean, "normalise, filter and mask PII (raw -> clean | rejected)" },
+	{ "dedupe", cmd_dedupe, "remove exact and near-duplicate records (clean -> unique | duplicate)" },
 	{ "review", cmd_review, "review records by hand in the terminal, or via --export/--import" },
 	{ "judge", cmd_judge, "score unique records with an LLM on a rubric; approve or mark for fixing" },
 	{ "fix", cmd_fix, "correct flawed records with an LLM; each fix re-enters the pipeline as raw" },
 	{ "run", cmd_run, "the whole pipeline once (crawl, clean, dedupe, judge, fix, export), for cron" },
+	/* export and look inside */
+	{ "export", cmd_export, "write Alpaca JSON (+ dataset_info.json), JSONL or ShareGPT, with splits" },
 	{ "search", cmd_search, "full-text search of records and documents (Chinese works)" },
 	{ "sql", cmd_sql, "run SQL on the corpus" },
 	{ "stats", cmd_stats, "counts by stage, origin, source, task and length" },
 	{ "schema", cmd_schema, "the corpus tables and what each column means" },
+	/* models */
 	{ "tokenize", cmd_tokenize, "token ids or counts of each line under a Hugging Face tokenizer" },
 	{ "model", cmd_model, "create a random Llama model in Hugging Face layout (model init)" },
-	{ "eval", cmd_eval, "mean loss and perplexity of base models on a test file" },
-	{ "chat", cmd_chat, "talk to a model: one prompt or a conversation on stdin" },
 	{ "train", cmd_train, "fine-tune a model on the CPU: LoRA (PEFT adapter) or --full" },
 	{ "merge", cmd_merge, "fold a LoRA adapter into its base model (a whole checkpoint)" },
-	{ "source", cmd_source, "add, list or remove the sites to crawl (rules and schedule)" },
-	{ "crawl", cmd_crawl, "fetch what is due from the sites, extract main text and Q&A, store" },
-	{ "extract", cmd_extract, "print the main text (or Q&A records) of one page or file" },
+	{ "eval", cmd_eval, "mean loss and perplexity of base models on a test file" },
+	{ "chat", cmd_chat, "talk to a model: one prompt or a conversation on stdin" },
 	{ "help", cmd_help, "show help for winnow or a command" },
 };
 
@@ -67,8 +71,9 @@ static const struct command *find_command(const char *name)
 static void list_commands(FILE *out)
 {
 	fprintf(out, "usage: winnow [--db PATH] COMMAND [options]\n\n"
-		     "winnow turns raw material into a fine-tuning dataset: import, clean, dedupe,\n"
-		     "review and export records kept in one SQLite corpus.\n\ncommands:\n");
+		     "winnow turns raw material into a fine-tuning dataset and a fine-tuned model:\n"
+		     "crawl, import and generate records, clean, dedupe, review and export them, and\n"
+		     "train on the CPU. Everything lives in one SQLite corpus.\n\ncommands:\n");
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'winnow help COMMAND' or 'winnow COMMAND --help' shows a command's options.\n"
