@@ -320,11 +320,51 @@ static void duplicate_lines(struct cleaner *c, const char *s, size_t len, double
 
 /* ---- other checks ---- */
 
-/* The text without fenced code blocks, into buf (or s itself when it has none). */
+/*
+ * Appends s without its inline code spans (`...` or ``...`` closed on the
+ * same line): each becomes one space. Code names repeat and are full of
+ * symbols, which is not what the repetition and garbage rules look for.
+ */
+static void add_without_inline_code(struct strbuf *buf, const char *s, size_t len)
+{
+	size_t i = 0, start = 0;
+	while (i < len) {
+		if (s[i] != '`') {
+			i++;
+			continue;
+		}
+		size_t run = 0;
+		while (i + run < len && s[i + run] == '`')
+			run++;
+		size_t j = i + run, close = 0;
+		while (j < len && s[j] != '\n' && !close) {
+			if (s[j] == '`') {
+				size_t r = 0;
+				while (j + r < len && s[j + r] == '`')
+					r++;
+				if (r == run)
+					close = j + r;
+				j += r;
+			} else {
+				j++;
+			}
+		}
+		if (!close) {
+			i += run;
+			continue;
+		}
+		strbuf_add(buf, s + start, i - start);
+		strbuf_addch(buf, ' ');
+		i = start = close;
+	}
+	strbuf_add(buf, s + start, len - start);
+}
+
+/* The text without fenced code blocks and inline code, into buf (or s itself when it has none). */
 static const char *prose_of(struct strbuf *buf, const char *s, size_t len, size_t *out_len)
 {
 	size_t i = 0, start = 0;
-	if ((!memchr(s, '`', len) || !memmem(s, len, "```", 3)) && (!memchr(s, '~', len) || !memmem(s, len, "~~~", 3))) {
+	if (!memchr(s, '`', len) && (!memchr(s, '~', len) || !memmem(s, len, "~~~", 3))) {
 		*out_len = len;
 		return s;
 	}
@@ -332,14 +372,14 @@ static const char *prose_of(struct strbuf *buf, const char *s, size_t len, size_
 	while (i < len) {
 		size_t end = code_fence_end(s, len, i, NULL);
 		if (end) {
-			strbuf_add(buf, s + start, i - start);
+			add_without_inline_code(buf, s + start, i - start);
 			i = start = end;
 			continue;
 		}
 		const char *nl = memchr(s + i, '\n', len - i);
 		i = nl ? (size_t)(nl - s) + 1 : len;
 	}
-	strbuf_add(buf, s + start, len - start);
+	add_without_inline_code(buf, s + start, len - start);
 	*out_len = buf->len;
 	return buf->buf;
 }

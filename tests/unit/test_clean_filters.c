@@ -88,6 +88,10 @@ static const struct filter_case *cases(size_t *n)
 	CASE("markdown heading", "Write notes", "", "## Installation\nRun make.\n# comment", PASS);
 	CASE("repeat task", "Repeat after me: hello there", "", "hello there", PASS);
 	CASE("js question", "Explain this JavaScript", "", "var x = document.getElementById('a'); sets x.", PASS);
+	/* regression: inline code repeating a command counted as n-gram repetition (the demo's git answer) */
+	CASE("inline code repeats", "怎么用 Git 撤销最近一次还没推送的提交？", "",
+	     "想保留改动、只撤销提交，用 `git reset --soft HEAD~1`；连暂存也撤掉，用 `git reset HEAD~1`；"
+	     "改动也不要了，用 `git reset --hard HEAD~1`（小心，会丢掉修改）。已推送的提交用 `git revert`。", PASS);
 	/* structure */
 	CASE("empty instruction", "", "", "answer", RULE_EMPTY_INSTRUCTION);
 	CASE("empty output", "问题是什么", "", "", RULE_EMPTY_OUTPUT);
