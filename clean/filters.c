@@ -536,35 +536,44 @@ static int over(const struct clean_rules *rules, enum clean_rule r, double value
 /* The n-gram rules on the units in c->units. */
 static enum clean_rule repetition(struct cleaner *c)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < c->units.nr; i++)
+	size_t total = 0, single = 0;
+	for (size_t i = 0; i < c->units.nr; i++) {
 		total += c->units.items[i].chars;
+		single += c->units.items[i].chars == 1;
+	}
+	/*
+	 * Gopher's n-grams are n words. Where most units are single (CJK)
+	 * characters, a Chinese word is about two of them, so n-grams twice
+	 * as long are compared: otherwise one noun repeated in a short answer
+	 * ("打印机" five times) reads as a repetitive text.
+	 */
+	size_t k = 2 * single > c->units.nr ? 2 : 1;
 	/*
 	 * The most frequent 3- or 4-gram occurs at most as often as the most
 	 * frequent 2-gram, so when even that count times the longest 3/4
 	 * units cannot pass a threshold, those passes are skipped.
 	 */
 	uint32_t top2 = 0;
-	double f2 = top_ngram_fraction(c, 2, total, &top2);
+	double f2 = top_ngram_fraction(c, 2 * k, total, &top2);
 	if (over(&c->rules, RULE_TOP_2GRAM, f2))
 		return RULE_TOP_2GRAM;
 	for (int n = 3; n <= 4; n++) {
-		size_t widest = 0, run = 0;
+		size_t widest = 0, run = 0, len = (size_t)n * k;
 		const struct text_unit *u = c->units.items;
 		for (size_t i = 0; i < c->units.nr; i++) {
 			run += u[i].chars;
-			if (i >= (size_t)n)
-				run -= u[i - n].chars;
+			if (i >= len)
+				run -= u[i - len].chars;
 			if (run > widest)
 				widest = run;
 		}
 		if (!over(&c->rules, RULE_TOP_2GRAM + n - 2, (double)top2 * (double)widest / (double)(total ? total : 1)))
 			continue;
-		if (over(&c->rules, RULE_TOP_2GRAM + n - 2, top_ngram_fraction(c, (size_t)n, total, NULL)))
+		if (over(&c->rules, RULE_TOP_2GRAM + n - 2, top_ngram_fraction(c, len, total, NULL)))
 			return RULE_TOP_2GRAM + n - 2;
 	}
 	for (int n = 5; n <= 10; n++) {
-		double d = dup_ngram_fraction(c, (size_t)n, total);
+		double d = dup_ngram_fraction(c, (size_t)n * k, total);
 		if (over(&c->rules, RULE_DUP_5GRAM + n - 5, d))
 			return RULE_DUP_5GRAM + n - 5;
 		if (d == 0)

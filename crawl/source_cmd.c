@@ -212,7 +212,8 @@ static void format_time(int64_t t, char *buf, size_t size)
 static int source_list(int argc, char **argv)
 {
 	static const struct command_help list_help = {
-		"winnow source list", "List the sites with their crawl state.", NULL, NULL };
+		"winnow source list", "List the sites with their crawl state.",
+		"FAILED pages gave up after their retries; BLOCKED ones robots.txt keeps out.", NULL };
 	struct option opts[] = { OPT_END() };
 	argc = parse_options(argc, argv, opts, &list_help);
 	if (argc < 0)
@@ -224,9 +225,10 @@ static int source_list(int argc, char **argv)
 		"SELECT s.name, s.location, s.rules, s.last_crawl_at,"
 		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status = 'fetched'),"
 		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status = 'pending'),"
-		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status IN ('failed','blocked')),"
+		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status = 'failed'),"
 		" (SELECT count(*) FROM records r WHERE r.source_id = s.id AND r.origin = 'crawl'),"
-		" (SELECT count(*) FROM documents d WHERE d.source_id = s.id)"
+		" (SELECT count(*) FROM documents d WHERE d.source_id = s.id),"
+		" (SELECT count(*) FROM pages p WHERE p.source_id = s.id AND p.status = 'blocked')"
 		" FROM sources s WHERE s.kind = 'site' AND s.rules <> '{}' ORDER BY s.name");
 	if (!st) {
 		corpus_close(db);
@@ -239,8 +241,8 @@ static int source_list(int argc, char **argv)
 		struct site_rules rules;
 		char last[32] = "never", next[32] = "now";
 		if (!n++)
-			printf("%-16s %8s %8s %7s %8s %9s %-17s %-17s %s\n", "NAME", "FETCHED", "PENDING",
-			       "FAILED", "RECORDS", "DOCUMENTS", "LAST RUN (UTC)", "NEXT DUE (UTC)", "URL");
+			printf("%-16s %8s %8s %7s %8s %8s %9s %-17s %-17s %s\n", "NAME", "FETCHED", "PENDING",
+			       "FAILED", "BLOCKED", "RECORDS", "DOCUMENTS", "LAST RUN (UTC)", "NEXT DUE (UTC)", "URL");
 		if (site_rules_from_json(&rules, (const char *)sqlite3_column_text(st, 2), name))
 			continue;
 		if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
@@ -249,9 +251,10 @@ static int source_list(int argc, char **argv)
 			if (t + rules.every > now)
 				format_time(t + rules.every, next, sizeof(next));
 		}
-		printf("%-16s %8lld %8lld %7lld %8lld %9lld %-17s %-17s %s\n", name,
+		printf("%-16s %8lld %8lld %7lld %8lld %8lld %9lld %-17s %-17s %s\n", name,
 		       (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
-		       (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7),
+		       (long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 9),
+		       (long long)sqlite3_column_int64(st, 7),
 		       (long long)sqlite3_column_int64(st, 8), last, next,
 		       (const char *)sqlite3_column_text(st, 1));
 		site_rules_release(&rules);

@@ -101,6 +101,10 @@ like "$(sql "SELECT counts FROM runs WHERE command = 'crawl'")" '"records":1' "w
 run source list
 is "$rc" 0 "source list works"
 like "$out" "fx" "and shows the site"
+line=$(printf '%s\n' "$out" | awk '$1 == "fx"')
+is "$(echo "$line" | awk '{print $4 " " $5}')" \
+	"$(sql "SELECT (SELECT count(*) FROM pages WHERE status = 'failed') || ' ' || (SELECT count(*) FROM pages WHERE status = 'blocked')")" \
+	"failed and robots-blocked pages are counted apart (regression: blocked ones showed as failed)"
 
 # a second run now: nothing is due, nothing is fetched
 before=$(wc -l <"$SITE_LOG")

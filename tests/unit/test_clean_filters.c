@@ -88,6 +88,11 @@ static const struct filter_case *cases(size_t *n)
 	CASE("markdown heading", "Write notes", "", "## Installation\nRun make.\n# comment", PASS);
 	CASE("repeat task", "Repeat after me: hello there", "", "hello there", PASS);
 	CASE("js question", "Explain this JavaScript", "", "var x = document.getElementById('a'); sets x.", PASS);
+	/* regression: a noun repeated in a short Chinese answer read as repetition (top-3gram) */
+	CASE("zh noun repeats", "打印机显示脱机怎么办？", "",
+	     "先检查打印机电源和连接线，如果是无线打印机，确认它和电脑连的是同一个网络。在电脑的“设备和打印机”"
+	     "里右键打印机，看看“脱机使用打印机”有没有被勾上，取消勾选；清空打印队列里卡住的任务。还不行就把"
+	     "打印机删掉重新添加一次。", PASS);
 	/* regression: inline code repeating a command counted as n-gram repetition (the demo's git answer) */
 	CASE("inline code repeats", "怎么用 Git 撤销最近一次还没推送的提交？", "",
 	     "想保留改动、只撤销提交，用 `git reset --soft HEAD~1`；连暂存也撤掉，用 `git reset HEAD~1`；"
@@ -132,7 +137,10 @@ static const struct filter_case *cases(size_t *n)
 	CASE("duplicate lines", "Write a newsletter footer for us", "", repeated_lines, RULE_DUPLICATE_LINES);
 	CASE("top 2-gram zh", "说一句话", "", zh_phrase_repeat, RULE_TOP_2GRAM);
 	CASE("dup n-gram en", "Explain photosynthesis", "", en_sentence_twice, RULE_DUP_5GRAM);
-	CASE("dup n-gram zh", "解释光合作用", "", zh_sentence_twice, RULE_DUP_5GRAM);
+	/* Chinese n-grams are twice as many characters as the rule's n (a word is
+	 * about two characters), so the repeated sentence is first caught by the
+	 * top 3-gram (6 characters) rule rather than the duplicated 5-gram one */
+	CASE("dup n-gram zh", "解释光合作用", "", zh_sentence_twice, RULE_TOP_3GRAM);
 	CASE("repetitive input", "Summarise this", en_sentence_twice, "It repeats itself.", RULE_DUP_5GRAM);
 #undef CASE
 	*n = k;
