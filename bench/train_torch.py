@@ -3,7 +3,7 @@
 (r=8 on every projection, base frozen, loss on every token) of a Llama model
 of the shape in CONFIG, batch B x T, timed over several steps, in fp32 or
 with bf16 autocast. The model math is written here (RMSNorm, rotate-half
-RoPE, GQA via scaled_dot_product_attention with a causal mask, SiLU MLP,
+RoPE, GQA with a causal mask and an fp32 softmax, SiLU MLP,
 tied lm_head), the same computation winnow trains.
 
     /usr/bin/python3 bench/train_torch.py CONFIG.json fp32|bf16 [B T STEPS]
@@ -55,6 +55,7 @@ def main():
     freqs = torch.arange(T).float()[:, None] * inv[None, :]
     cos, sin = torch.cat((freqs, freqs), -1).cos(), torch.cat((freqs, freqs), -1).sin()
     eps = cfg.get("rms_norm_eps", 1e-5)
+    mask = torch.full((T, T), float("-inf")).triu(1)
 
     def rms(x, w):
         return w * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps))
@@ -77,7 +78,8 @@ def main():
             q, k = q * cos + rot(q) * sin, k * cos + rot(k) * sin
             k = k.repeat_interleave(H // KV, 1)
             v = v.repeat_interleave(H // KV, 1)
-            att = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            scores = (q @ k.transpose(-1, -2)) / math.sqrt(hd) + mask
+            att = torch.softmax(scores.float(), -1).to(v.dtype) @ v
             x = x + lin(att.transpose(1, 2).reshape(B, T, H * hd), w["o"], ab["o"])
             h = rms(x, w["n2"])
             x = x + lin(F.silu(lin(h, w["g"], ab["g"])) * lin(h, w["u"], ab["u"]), w["d"], ab["d"])

@@ -10,6 +10,7 @@
  * --max-tokens tokens.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "lora.h"
 #include "model.h"
 #include "template.h"
 #include "tokenizer.h"
@@ -218,12 +219,13 @@ static int turn(struct chat *c, const char *system, const char *user, json_t *hi
 
 int cmd_chat(int argc, char **argv)
 {
-	const char *base = NULL, *template_opt = "auto", *system = "";
+	const char *base = NULL, *adapter = NULL, *template_opt = "auto", *system = "";
 	double temperature = 0, top_p = 1;
 	long top_k = 0, seed = 0, max_tokens = 512, context = 4096;
 	int verbose = 0, rc = EXIT_OK;
 	struct option opts[] = {
 		OPT_STRING('b', "base", &base, "DIR", "a Hugging Face model folder"),
+		OPT_STRING(0, "adapter", &adapter, "DIR", "a PEFT LoRA adapter (winnow train's --out) applied to it"),
 		OPT_CHOICE(0, "template", &template_opt, "auto|alpaca|chatml|llama3|llama2",
 			   "prompt template (default auto: from the tokenizer's chat template)"),
 		OPT_STRING('s', "system", &system, "TEXT", "a system prompt"),
@@ -265,7 +267,8 @@ int cmd_chat(int argc, char **argv)
 			context = cfg.max_position;
 	}
 	c.m = model_load(base, (int)context);
-	if (!c.m || tokenizer_fits_model(c.tok, c.m, base) || kv_cache_init(&c.cache, c.m, (int)context)) {
+	if (!c.m || tokenizer_fits_model(c.tok, c.m, base) || (adapter && lora_apply(c.m, adapter)) ||
+	    kv_cache_init(&c.cache, c.m, (int)context)) {
 		model_free(c.m);
 		tokenizer_free(c.tok);
 		return EXIT_FAILURE_;

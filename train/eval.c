@@ -7,6 +7,7 @@
  * compared on the user's own data before choosing one to fine-tune.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "lora.h"
 #include "model.h"
 #include "template.h"
 #include "tokenizer.h"
@@ -39,7 +40,7 @@ struct eval_record {
 };
 
 struct eval_result {
-	const char *model;
+	char model[512];	/* the base folder, and " + ADAPTER" when one was applied */
 	const char *template;
 	long records, tokens, cut;
 	double loss;
@@ -161,7 +162,7 @@ static double record_nll(struct model *m, struct kv_cache *cache, const struct t
 	return nll;
 }
 
-static int eval_model(const char *dir, const char *template_opt, long cutoff,
+static int eval_model(const char *dir, const char *adapter, const char *template_opt, long cutoff,
 		      const struct eval_record *recs, long nrecs, struct eval_result *res)
 {
 	struct tokenizer *tok = tokenizer_load(dir);
@@ -177,10 +178,12 @@ static int eval_model(const char *dir, const char *template_opt, long cutoff,
 	m = model_load(dir, (int)cutoff);
 	if (!m || tokenizer_fits_model(tok, m, dir))
 		goto cleanup;
+	if (adapter && lora_apply(m, adapter))
+		goto cleanup;
 	kind = template_from_name(template_opt);
 	if (kind == TEMPLATE_AUTO)
 		kind = template_detect(tok);
-	res->model = dir;
+	snprintf(res->model, sizeof(res->model), adapter ? "%s + %s" : "%s", dir, adapter);
 	res->template = template_name((enum template_kind)kind);
 	if (kv_cache_init(&cache, m, (int)cutoff))
 		goto cleanup;
@@ -230,11 +233,13 @@ cleanup:
 int cmd_eval(int argc, char **argv)
 {
 	struct string_list bases = STRING_LIST_INIT;
-	const char *data = NULL, *template_opt = "auto";
+	const char *adapter = NULL, *data = NULL, *template_opt = "auto";
 	long cutoff = 2048;
 	int as_json = 0, rc = EXIT_OK;
 	struct option opts[] = {
 		OPT_LIST('b', "base", &bases, "DIR", "a Hugging Face model folder (repeat to compare)"),
+		OPT_STRING(0, "adapter", &adapter, "DIR", "a PEFT LoRA adapter (winnow train's --out) "
+			   "applied to each --base"),
 		OPT_STRING('d', "data", &data, "FILE", "Alpaca JSON or JSON Lines test records"),
 		OPT_CHOICE(0, "template", &template_opt, "auto|alpaca|chatml|llama3|llama2",
 			   "prompt template (default auto: from the tokenizer's chat template)"),
@@ -263,7 +268,7 @@ int cmd_eval(int argc, char **argv)
 	}
 	res = xcalloc(bases.nr, sizeof(*res));
 	for (size_t i = 0; i < bases.nr && rc == EXIT_OK; i++)
-		if (eval_model(bases.items[i], template_opt, cutoff, recs, nrecs, &res[i]))
+		if (eval_model(bases.items[i], adapter, template_opt, cutoff, recs, nrecs, &res[i]))
 			rc = EXIT_FAILURE_;
 	if (rc == EXIT_OK && as_json) {
 		struct strbuf sb = STRBUF_INIT;
