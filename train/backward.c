@@ -18,25 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONVERT_ROWS 32
-
-struct convert_job {
-	const struct weight *w;
-	float *dst;
-	int r0, r1;
-};
-
-static void convert_task(void *arg, int task)
-{
-	struct convert_job *j = arg;
-	int a = j->r0 + task * CONVERT_ROWS, b = a + CONVERT_ROWS;
-	size_t es = st_dtype_size(j->w->dtype);
-	if (b > j->r1)
-		b = j->r1;
-	st_to_f32(j->w->dtype, (const char *)j->w->data + (size_t)a * j->w->cols * es,
-		  j->dst + (size_t)(a - j->r0) * j->w->cols, (size_t)(b - a) * j->w->cols);
-}
-
 void matmul_dx(float *dx, const float *dy, int n, const struct weight *w, float *scratch)
 {
 	int rows = w->rows, cols = w->cols, block;
@@ -49,9 +30,9 @@ void matmul_dx(float *dx, const float *dy, int n, const struct weight *w, float 
 	if (block < 1)
 		die("matmul_dx: a weight row of %d values does not fit the scratch buffer", cols);
 	for (int r0 = 0; r0 < rows; r0 += block) {
-		struct convert_job j = { w, scratch, r0, r0 + block < rows ? r0 + block : rows };
-		parallel_for((j.r1 - j.r0 + CONVERT_ROWS - 1) / CONVERT_ROWS, convert_task, &j);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, cols, j.r1 - r0, 1.0f,
+		int r1 = r0 + block < rows ? r0 + block : rows;
+		weight_rows_f32(w, r0, r1, scratch);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, cols, r1 - r0, 1.0f,
 			    dy + r0, rows, scratch, cols, 1.0f, dx, cols);
 	}
 }

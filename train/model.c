@@ -144,8 +144,8 @@ size_t model_memory_estimate(const struct model_config *c, size_t weight_bytes, 
 	return weight_bytes + cache + acts;
 }
 
-/* MemAvailable in bytes ($WINNOW_MEMINFO can name another meminfo file), 0 if unknown. */
-static size_t mem_available(void)
+/* See model.h. */
+size_t mem_available(void)
 {
 	const char *path = getenv("WINNOW_MEMINFO");
 	FILE *fp = fopen(path && *path ? path : "/proc/meminfo", "r");

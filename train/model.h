@@ -59,6 +59,8 @@ struct model *model_load(const char *dir, int context);
 void model_free(struct model *m);
 
 /* Bytes the model and a cache of context positions will need. */
+/* MemAvailable in bytes ($WINNOW_MEMINFO names another meminfo file, for tests); 0 if unknown. */
+size_t mem_available(void);
 size_t model_memory_estimate(const struct model_config *cfg, size_t weight_bytes, int context);
 
 /* Returns 0, or -1 if cap positions do not fit in memory. */

@@ -336,6 +336,12 @@ static void convert_task(void *arg, int task)
 		  j->dst + (size_t)(a - j->r0) * j->w->cols, (size_t)(b - a) * j->w->cols);
 }
 
+void weight_rows_f32(const struct weight *w, int r0, int r1, float *dst)
+{
+	struct convert_job j = { w, dst, r0, r1 };
+	parallel_for((r1 - r0 + CONVERT_ROWS - 1) / CONVERT_ROWS, convert_task, &j);
+}
+
 void weight_row(const struct weight *w, int r, float *out)
 {
 	st_to_f32(w->dtype, (const char *)w->data + (size_t)r * w->cols * st_dtype_size(w->dtype),
@@ -355,9 +361,9 @@ static void matmul_sgemm(float *y, const float *x, int n, const struct weight *w
 		if (block < 1)
 			die("matmul: a weight row of %d values does not fit the scratch buffer", cols);
 		for (int r0 = 0; r0 < rows; r0 += block) {
-			struct convert_job j = { w, scratch, r0, r0 + block < rows ? r0 + block : rows };
-			parallel_for((j.r1 - j.r0 + CONVERT_ROWS - 1) / CONVERT_ROWS, convert_task, &j);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, j.r1 - r0, cols, 1.0f,
+			int r1 = r0 + block < rows ? r0 + block : rows;
+			weight_rows_f32(w, r0, r1, scratch);
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, r1 - r0, cols, 1.0f,
 				    x, cols, scratch, cols, 0.0f, y + r0, rows);
 		}
 	}

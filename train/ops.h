@@ -31,6 +31,8 @@ int parallel_threads(void);
 void matmul(float *y, const float *x, int n, const struct weight *w, const float *bias,
 	    float *scratch);
 size_t weight_scratch_floats(void);
+/* Rows [r0, r1) of w as f32 into dst ((r1 - r0) x cols), converted in parallel. */
+void weight_rows_f32(const struct weight *w, int r0, int r1, float *dst);
 
 /* Several weights of the same width applied to the same x (q/k/v, gate/up):
  * for few tokens, one parallel batch instead of one per weight. */

@@ -66,23 +66,6 @@ struct train_opts {
 	int rslora, full, text, pack, resume, checkpointing;
 };
 
-/* MemAvailable in bytes ($WINNOW_MEMINFO names another file, for tests); 0 if unknown. */
-static size_t mem_available(void)
-{
-	const char *path = getenv("WINNOW_MEMINFO");
-	FILE *fp = fopen(path && *path ? path : "/proc/meminfo", "r");
-	char line[256];
-	size_t kb = 0;
-	if (!fp)
-		return 0;
-	while (fgets(line, sizeof(line), fp))
-		if (!strncmp(line, "MemAvailable:", 13)) {
-			kb = (size_t)strtoull(line + 13, NULL, 10);
-			break;
-		}
-	fclose(fp);
-	return kb * 1024;
-}
 
 /* sgemm throughput of this machine now, in FLOP/s, from a short measurement. */
 static double measure_flops(void)
