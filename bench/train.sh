@@ -45,8 +45,11 @@ torch_line() { $PY bench/train_torch.py "$MODEL/config.json" "$1" 4 256 "$STEPS"
 if ! $PY -c 'import torch' 2>/dev/null; then
 	echo "bench/train.sh: PyTorch is missing (apt-get install python3-torch)"; exit 1
 fi
+echo "winnow: median $w_rate tokens/s, peak RSS $w_rss MiB"
 f32=$(torch_line fp32) || exit 1
+echo "PyTorch fp32: $f32"
 b16=$(torch_line bf16) || exit 1
+echo "PyTorch bf16 autocast: $b16"
 echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
 val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 f_rate=$(val "$f32" tokens_per_s) f_rss=$(val "$f32" peak_rss_mib)
@@ -58,6 +61,10 @@ awk -v wr="$w_rate" -v wm="$w_rss" -v fr="$f_rate" -v fm="$f_rss" -v br="$b_rate
 	printf "%-40s %12.1f %14.0f\n", "PyTorch fp32", fr, fm
 	printf "%-40s %12.1f %14.0f\n", "PyTorch bf16 autocast", br, bm
 	printf "%-40s %12.1f %14.0f\n", "winnow (bf16 weights, f32 compute)", wr, wm
+	# The issue measured PyTorch at about 150 tokens/s with bf16 autocast on
+	# this kind of machine; Debian torch 1.13 here can be far slower, which
+	# would make the target too easy, so the faster of the two counts.
+	if (best < 150) { printf "(PyTorch ran slower here than the issue measured, 150 tokens/s; that figure is used)\n"; best = 150 }
 	r1 = wr >= 1.5 * best ? "PASS" : "MISS"; r2 = wm <= minrss / 3 ? "PASS" : "MISS"
 	printf "target tokens/s >= 1.5 x %.1f = %.1f: %s (%.2fx)\n", best, 1.5 * best, r1, wr / best
 	printf "target peak RSS <= 1/3 x %.0f = %.0f MiB: %s (%.2fx)\n", minrss, minrss / 3, r2, wm / minrss
