@@ -1,5 +1,5 @@
 /*
- * fetch_one.c - the settings every crawler transfer gets (explicit limits:
+ * fetch_one.c - the settings given to every crawler transfer (explicit limits:
  * libcurl's defaults are unlimited) and a one-page fetch for `extract URL`.
  * The body is counted after content decoding, so a gzip bomb hits the
  * 10 MB ceiling and is cut off there instead of being expanded. Also the
