@@ -308,18 +308,13 @@ out:
 	return rc;
 }
 
-/* Parses "...layers.N.<parent>.<module>.lora_X[.default].weight". */
-static int parse_tensor_name(const char *name, int *layer, int *mod, char *which)
+int lora_module_at(const char *p, int *layer, const char **rest)
 {
-	const char *p = strstr(name, "layers.");
 	char *end;
 	long l;
-	if (!p)
-		return -1;
-	p += 7;
 	errno = 0;
 	l = strtol(p, &end, 10);
-	if (end == p || *end != '.' || l < 0 || l > 100000)
+	if (end == p || *end != '.' || l < 0 || l > 1000000)
 		return -1;
 	p = end + 1;
 	if (!strncmp(p, "self_attn.", 10))
@@ -330,20 +325,30 @@ static int parse_tensor_name(const char *name, int *layer, int *mod, char *which
 		return -1;
 	for (int m = 0; m < LORA_MODULES; m++) {
 		size_t len = strlen(lora_module_names[m]);
-		if (strncmp(p, lora_module_names[m], len) || p[len] != '.')
-			continue;
-		p += len + 1;
-		if (strncmp(p, "lora_", 5) || (p[5] != 'A' && p[5] != 'B'))
-			return -1;
-		*which = p[5];
-		p += 6;
-		if (strcmp(p, ".weight") && strcmp(p, ".default.weight"))
-			return -1;
-		*layer = (int)l;
-		*mod = m;
-		return 0;
+		if (!strncmp(p, lora_module_names[m], len) && p[len] == '.') {
+			*layer = (int)l;
+			*rest = p + len;
+			return m;
+		}
 	}
 	return -1;
+}
+
+/* Parses "...layers.N.<parent>.<module>.lora_X[.default].weight". */
+static int parse_tensor_name(const char *name, int *layer, int *mod, char *which)
+{
+	const char *p = strstr(name, "layers.");
+	int m;
+	if (!p || (m = lora_module_at(p + 7, layer, &p)) < 0)
+		return -1;
+	if (strncmp(p, ".lora_", 6) || (p[6] != 'A' && p[6] != 'B'))
+		return -1;
+	*which = p[6];
+	p += 7;
+	if (strcmp(p, ".weight") && strcmp(p, ".default.weight"))
+		return -1;
+	*mod = m;
+	return 0;
 }
 
 int lora_load(struct lora_adapter *ad, const char *dir, const struct model_config *cfg)

@@ -58,6 +58,12 @@ float lora_scale(const struct lora_config *c);
  * into a target mask. Returns 0, or -1 after naming the unknown module.
  */
 int lora_parse_targets(const char *list, unsigned *targets);
+/*
+ * p points at "N.<parent>.<module>..." (what follows "layers." in a tensor
+ * name). Returns the module index (0..LORA_MODULES-1) and sets *layer and
+ * *rest (the text after the module name), or -1 if p is not such a name.
+ */
+int lora_module_at(const char *p, int *layer, const char **rest);
 
 /* in and out sizes of a projection under config cfg. */
 void lora_module_dims(const struct model_config *cfg, enum lora_module mod, int *in, int *out);

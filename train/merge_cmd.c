@@ -64,29 +64,11 @@ static uint16_t f32_to_f16(float f)
 /* layer and module of "model.layers.N.<parent>.<module>.weight", or -1. */
 static int module_of(const char *name, int *layer)
 {
-	const char *p;
-	char *end;
-	long l;
-	if (strncmp(name, "model.layers.", 13))
+	const char *rest;
+	int m;
+	if (strncmp(name, "model.layers.", 13) || (m = lora_module_at(name + 13, layer, &rest)) < 0)
 		return -1;
-	l = strtol(name + 13, &end, 10);
-	if (end == name + 13 || *end != '.' || l < 0 || l > 1000000)
-		return -1;
-	p = end + 1;
-	if (!strncmp(p, "self_attn.", 10))
-		p += 10;
-	else if (!strncmp(p, "mlp.", 4))
-		p += 4;
-	else
-		return -1;
-	for (int m = 0; m < LORA_MODULES; m++) {
-		size_t len = strlen(lora_module_names[m]);
-		if (!strncmp(p, lora_module_names[m], len) && !strcmp(p + len, ".weight")) {
-			*layer = (int)l;
-			return m;
-		}
-	}
-	return -1;
+	return strcmp(rest, ".weight") ? -1 : m;
 }
 
 static int merge(const char *base, const char *adapter, const char *out)
