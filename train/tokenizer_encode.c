@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE /* memmem */
 #include "tokenizer_impl.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 
 #include <stdlib.h>
@@ -399,27 +400,6 @@ static const struct added_token *added_at(const struct tokenizer *tok, const cha
 	return NULL;
 }
 
-/* Copies s into out with each byte that is not part of valid UTF-8 replaced by U+FFFD. */
-static void make_valid_utf8(const char *s, size_t len, struct strbuf *out)
-{
-	for (size_t i = 0; i < len;) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n;
-		if ((unsigned char)s[i] < 0x80) {
-			strbuf_addch(out, s[i++]);
-			continue;
-		}
-		n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-		if (n > 0) {
-			strbuf_add(out, s + i, (size_t)n);
-			i += (size_t)n;
-		} else {
-			strbuf_addstr(out, "\xef\xbf\xbd");
-			i++;
-		}
-	}
-}
-
 static int valid_utf8(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
@@ -446,7 +426,7 @@ int tokenizer_encode(const struct tokenizer *tok, const char *text, size_t len, 
 	int rc = -1;
 
 	if (!valid_utf8(text, len)) {
-		make_valid_utf8(text, len, &valid);
+		text_append_valid(&valid, text, len);
 		text = valid.buf;
 		len = valid.len;
 	}
