@@ -266,6 +266,11 @@ void kv_cache_free(struct kv_cache *c)
 
 /* ---- attention ---- */
 
+/* One key chunk's share of a softmax row (few-token path, see attend_decode). */
+struct decode_part {
+	float max, sum;
+};
+
 struct attention {
 	const struct model_config *cfg;
 	const float *q;		/* (n, H*hd), rotated */
@@ -273,6 +278,10 @@ struct attention {
 	float *out;		/* (n, H*hd) */
 	float *scores;		/* per head (H, ctx) for the few-token path */
 	int n, pos0, window, ctx;
+	/* few-token path: per (query, head, key chunk) partial softmax and output */
+	int nchunks, chunk;
+	struct decode_part *parts;
+	float *part_out;
 };
 
 /* Keys a query at pos attends to: [lo, pos]. */
@@ -281,34 +290,101 @@ static int window_start(int pos, int window)
 	return window && pos - window + 1 > 0 ? pos - window + 1 : 0;
 }
 
-/* One head, few queries: plain loops (generation). */
-static void attend_head(void *arg, int h)
+/*
+ * Few queries (generation): the keys are split into chunks and each task
+ * takes one key/value head and one chunk, for every query head of that
+ * group, so a cached key or value row is read once for the whole group and
+ * both cores share even a single head's context. A task leaves its chunk's
+ * maximum score, sum of exponentials and unnormalised output; attend_merge
+ * rescales and adds them (the usual split-softmax identity), so the result
+ * is the softmax of the whole row up to rounding.
+ */
+#define DECODE_CHUNK_MIN 64
+
+static void attend_chunk(void *arg, int task)
 {
 	struct attention *a = arg;
 	const struct model_config *c = a->cfg;
 	int hd = c->head_dim, qd = c->heads * hd, kvd = c->kv_heads * hd;
-	int kvh = h / (c->heads / c->kv_heads);
-	float scale = 1.0f / sqrtf((float)hd), *s = a->scores + (size_t)h * a->ctx;
+	int group = c->heads / c->kv_heads, kvh = task / a->nchunks, ch = task % a->nchunks;
+	int c0 = ch * a->chunk, c1 = c0 + a->chunk;
+	float scale = 1.0f / sqrtf((float)hd);
+
 	for (int t = 0; t < a->n; t++) {
 		int pos = a->pos0 + t, lo = window_start(pos, a->window);
-		const float *q = a->q + (size_t)t * qd + (size_t)h * hd;
-		float *o = a->out + (size_t)t * qd + (size_t)h * hd;
-		for (int j = lo; j <= pos; j++) {
-			const float *k = a->k + (size_t)j * kvd + (size_t)kvh * hd;
-			float d = 0;
-			for (int i = 0; i < hd; i++)
-				d += q[i] * k[i];
-			s[j - lo] = d * scale;
-		}
-		softmax(s, pos - lo + 1);
-		memset(o, 0, (size_t)hd * sizeof(float));
-		for (int j = lo; j <= pos; j++) {
-			const float *v = a->v + (size_t)j * kvd + (size_t)kvh * hd;
-			float p = s[j - lo];
-			for (int i = 0; i < hd; i++)
-				o[i] += p * v[i];
+		int kl = lo > c0 ? lo : c0, kh = pos + 1 < c1 ? pos + 1 : c1;
+		for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+			size_t slot = ((size_t)t * c->heads + h) * a->nchunks + ch;
+			struct decode_part *pp = &a->parts[slot];
+			float *s = a->scores + (size_t)h * a->ctx + kl, *o = a->part_out + slot * hd;
+			int nk = kh - kl;
+			pp->max = -INFINITY;
+			pp->sum = 0;
+			if (nk <= 0) {
+				memset(o, 0, (size_t)hd * sizeof(float));
+				continue;
+			}
+			/* this group's rows were just read for the previous head: cache hits */
+			attn_scores(s, a->q + (size_t)t * qd + (size_t)h * hd,
+				    a->k + (size_t)kl * kvd + (size_t)kvh * hd, (size_t)kvd, nk, hd, scale);
+			for (int j = 0; j < nk; j++)
+				if (s[j] > pp->max)
+					pp->max = s[j];
+			for (int j = 0; j < nk; j++) {
+				s[j] = expf(s[j] - pp->max);
+				pp->sum += s[j];
+			}
+			attn_mix(o, s, a->v + (size_t)kl * kvd + (size_t)kvh * hd, (size_t)kvd, nk, hd);
 		}
 	}
+}
+
+static void attend_merge(struct attention *a)
+{
+	const struct model_config *c = a->cfg;
+	int hd = c->head_dim, qd = c->heads * hd;
+	for (int t = 0; t < a->n; t++)
+		for (int h = 0; h < c->heads; h++) {
+			size_t base = ((size_t)t * c->heads + h) * a->nchunks;
+			float max = -INFINITY, sum = 0, *o = a->out + (size_t)t * qd + (size_t)h * hd;
+			for (int ch = 0; ch < a->nchunks; ch++)
+				if (a->parts[base + ch].max > max)
+					max = a->parts[base + ch].max;
+			memset(o, 0, (size_t)hd * sizeof(float));
+			for (int ch = 0; ch < a->nchunks; ch++) {
+				const struct decode_part *pp = &a->parts[base + ch];
+				float w;
+				if (pp->sum == 0)
+					continue;
+				w = expf(pp->max - max);
+				sum += pp->sum * w;
+				vec_axpy(o, w, a->part_out + (base + ch) * hd, hd);
+			}
+			for (int i = 0; i < hd; i++)
+				o[i] /= sum;
+		}
+}
+
+static void attend_decode(struct attention *a)
+{
+	const struct model_config *c = a->cfg;
+	int threads = parallel_threads(), ntasks;
+	/* enough tasks to keep every core busy, none smaller than DECODE_CHUNK_MIN keys */
+	int want = (4 * threads + c->kv_heads - 1) / c->kv_heads;
+	int nchunks = a->ctx / DECODE_CHUNK_MIN;
+	if (nchunks > want)
+		nchunks = want;
+	if (nchunks < 1)
+		nchunks = 1;
+	a->nchunks = nchunks;
+	a->chunk = (a->ctx + nchunks - 1) / nchunks;
+	ntasks = c->kv_heads * nchunks;
+	if ((size_t)c->heads * a->ctx * c->head_dim < ((size_t)1 << 15))
+		for (int task = 0; task < ntasks; task++)	/* too little work to share */
+			attend_chunk(a, task);
+	else
+		parallel_for(ntasks, attend_chunk, a);
+	attend_merge(a);
 }
 
 /* Many queries: per head and chunk of queries, scores and mixing through sgemm. */
@@ -352,7 +428,8 @@ int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens
 	int D = c->hidden, F = c->intermediate, hd = c->head_dim;
 	int qd = c->heads * hd, kvd = c->kv_heads * hd, pos0 = cache->len;
 	size_t nn = (size_t)n;
-	float *x, *xb, *q, *k, *v, *att, *g, *u, *scores, inv_freq[512];
+	float *x, *xb, *q, *k, *v, *att, *g, *u, *scores, *part_out = NULL, inv_freq[512];
+	struct decode_part *parts = NULL;
 
 	if (n <= 0)
 		return 0;
@@ -373,6 +450,11 @@ int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens
 	g = xmalloc(nn * F * sizeof(float));
 	u = xmalloc(nn * F * sizeof(float));
 	scores = xmalloc((size_t)(n <= 2 ? c->heads : QUERY_CHUNK) * (pos0 + n) * sizeof(float));
+	if (n <= 2) {	/* attend_decode uses at most 4 x threads key chunks */
+		size_t slots = nn * c->heads * 4 * (size_t)parallel_threads();
+		parts = xmalloc(slots * sizeof(*parts));
+		part_out = xmalloc(slots * hd * sizeof(float));
+	}
 
 	rope_inv_freq(c, pos0 + n, inv_freq);
 	for (int t = 0; t < n; t++)
@@ -382,7 +464,8 @@ int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens
 		const struct layer_weights *w = &m->layers[l];
 		float *kc = cache->k + (size_t)l * cache->cap * kvd;
 		float *vc = cache->v + (size_t)l * cache->cap * kvd;
-		struct attention a = { c, q, kc, vc, att, scores, n, pos0, w->window, pos0 + n };
+		struct attention a = { c, q, kc, vc, att, scores, n, pos0, w->window, pos0 + n,
+				       0, 0, parts, part_out };
 
 		rmsnorm(xb, x, w->attn_norm, n, D, (float)c->rms_eps);
 		{
@@ -394,11 +477,8 @@ int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens
 		rope_apply(k, n, c->kv_heads, hd, pos0, inv_freq);
 		memcpy(kc + (size_t)pos0 * kvd, k, nn * kvd * sizeof(float));
 		memcpy(vc + (size_t)pos0 * kvd, v, nn * kvd * sizeof(float));
-		if (n <= 2 && (size_t)c->heads * (pos0 + n) * hd < ((size_t)1 << 20))
-			for (int h = 0; h < c->heads; h++)	/* too little work to share */
-				attend_head(&a, h);
-		else if (n <= 2)
-			parallel_for(c->heads, attend_head, &a);
+		if (n <= 2)
+			attend_decode(&a);
 		else
 			attend_blocked(&a, scores);
 		matmul(xb, att, n, &w->wo, w->bo, m->wscratch);
@@ -431,6 +511,8 @@ int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens
 	free(g);
 	free(u);
 	free(scores);
+	free(parts);
+	free(part_out);
 	return 0;
 }
 

@@ -279,6 +279,147 @@ static void dot_rows_avx2(const struct weight *w, const float *x, float *y, int 
 }
 #endif
 
+/* ---- small vector kernels (attention over the cache) ---- */
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma,f16c")))
+static float vec_dot_avx2(const float *a, const float *b, int n)
+{
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	int i = 0;
+	for (; i + 15 < n; i += 16) {
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+	}
+	for (; i + 7 < n; i += 8)
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+	float s = hsum8(_mm256_add_ps(s0, s1));
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+__attribute__((target("avx2,fma,f16c")))
+static void vec_axpy_avx2(float *y, float alpha, const float *x, int n)
+{
+	__m256 av = _mm256_set1_ps(alpha);
+	int i = 0;
+	for (; i + 7 < n; i += 8)
+		_mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i),
+							_mm256_loadu_ps(y + i)));
+	for (; i < n; i++)
+		y[i] += alpha * x[i];
+}
+
+/* four keys at a time, sharing each load of q */
+__attribute__((target("avx2,fma,f16c")))
+static void attn_scores_avx2(float *s, const float *q, const float *k, size_t stride, int nk,
+			     int hd, float scale)
+{
+	int j = 0, hd8 = hd / 8 * 8;
+	for (; j + 3 < nk; j += 4) {
+		const float *k0 = k + (size_t)j * stride;
+		__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+		__m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+		int i = 0;
+		for (; i < hd8; i += 8) {
+			__m256 qv = _mm256_loadu_ps(q + i);
+			a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + i), a0);
+			a1 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + stride + i), a1);
+			a2 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 2 * stride + i), a2);
+			a3 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + 3 * stride + i), a3);
+		}
+		float f[4] = { hsum8(a0), hsum8(a1), hsum8(a2), hsum8(a3) };
+		for (; i < hd; i++)
+			for (int r = 0; r < 4; r++)
+				f[r] += q[i] * k0[r * stride + i];
+		for (int r = 0; r < 4; r++)
+			s[j + r] = f[r] * scale;
+	}
+	for (; j < nk; j++)
+		s[j] = vec_dot_avx2(q, k + (size_t)j * stride, hd) * scale;
+}
+
+/* the output stays in registers, 64 values at a time, while the rows stream by */
+__attribute__((target("avx2,fma,f16c")))
+static void attn_mix_avx2(float *o, const float *p, const float *v, size_t stride, int nk, int hd)
+{
+	int i0 = 0;
+	for (; i0 + 64 <= hd; i0 += 64) {
+		__m256 acc[8];
+		for (int r = 0; r < 8; r++)
+			acc[r] = _mm256_setzero_ps();
+		for (int j = 0; j < nk; j++) {
+			const float *vr = v + (size_t)j * stride + i0;
+			__m256 pj = _mm256_set1_ps(p[j]);
+			for (int r = 0; r < 8; r++)
+				acc[r] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vr + 8 * r), acc[r]);
+		}
+		for (int r = 0; r < 8; r++)
+			_mm256_storeu_ps(o + i0 + 8 * r, acc[r]);
+	}
+	if (i0 < hd) {
+		memset(o + i0, 0, (size_t)(hd - i0) * sizeof(float));
+		for (int j = 0; j < nk; j++)
+			vec_axpy_avx2(o + i0, p[j], v + (size_t)j * stride + i0, hd - i0);
+	}
+}
+#endif
+
+void attn_scores(float *s, const float *q, const float *k, size_t stride, int nk, int hd,
+		 float scale)
+{
+#if defined(__x86_64__)
+	if (have_avx2()) {
+		attn_scores_avx2(s, q, k, stride, nk, hd, scale);
+		return;
+	}
+#endif
+	for (int j = 0; j < nk; j++)
+		s[j] = vec_dot(q, k + (size_t)j * stride, hd) * scale;
+}
+
+void attn_mix(float *o, const float *p, const float *v, size_t stride, int nk, int hd)
+{
+#if defined(__x86_64__)
+	if (have_avx2()) {
+		attn_mix_avx2(o, p, v, stride, nk, hd);
+		return;
+	}
+#endif
+	memset(o, 0, (size_t)hd * sizeof(float));
+	for (int j = 0; j < nk; j++)
+		vec_axpy(o, p[j], v + (size_t)j * stride, hd);
+}
+
+float vec_dot(const float *a, const float *b, int n)
+{
+#if defined(__x86_64__)
+	if (have_avx2())
+		return vec_dot_avx2(a, b, n);
+#endif
+	float s[4] = { 0, 0, 0, 0 };	/* four chains, not one long dependency */
+	int i = 0;
+	for (; i + 3 < n; i += 4)
+		for (int k = 0; k < 4; k++)
+			s[k] += a[i + k] * b[i + k];
+	for (; i < n; i++)
+		s[0] += a[i] * b[i];
+	return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+void vec_axpy(float *y, float alpha, const float *x, int n)
+{
+#if defined(__x86_64__)
+	if (have_avx2()) {
+		vec_axpy_avx2(y, alpha, x, n);
+		return;
+	}
+#endif
+	for (int i = 0; i < n; i++)
+		y[i] += alpha * x[i];
+}
+
 /* Up to MATMUL_MAX_JOBS weights applied to the same x, as one parallel batch. */
 struct gemv_batch {
 	const struct matmul_job *jobs;

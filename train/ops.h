@@ -44,6 +44,18 @@ struct matmul_job {
 };
 void matmul_many(const float *x, int n, const struct matmul_job *jobs, int njobs, float *scratch);
 
+/* a · b over n floats (AVX2 where the CPU has it; summation order differs
+ * from a plain loop by rounding only). */
+float vec_dot(const float *a, const float *b, int n);
+/* y += alpha * x over n floats. */
+void vec_axpy(float *y, float alpha, const float *x, int n);
+
+/* Attention over cached rows of stride floats: s[j] = scale * q · k_j, and
+ * o = sum_j p[j] * v_j (o overwritten), for j in [0, nk). */
+void attn_scores(float *s, const float *q, const float *k, size_t stride, int nk, int hd,
+		 float scale);
+void attn_mix(float *o, const float *p, const float *v, size_t stride, int nk, int hd);
+
 /* Row r of W converted to f32 (cols floats). */
 void weight_row(const struct weight *w, int r, float *out);
 

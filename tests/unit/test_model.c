@@ -229,6 +229,54 @@ static void test_kv_cache_equals_recompute(void **state)
 	}
 }
 
+/*
+ * A long context: generation's attention splits the cached keys into chunks
+ * shared between threads and merges their partial softmaxes. One token (and
+ * two tokens) at a time after a 300-token prompt must give the logits of a
+ * single full pass, also with a sliding window shorter than a chunk.
+ */
+static void test_long_context_decoding(void **state)
+{
+	enum { PROMPT = 300, N = 340 };
+	(void)state;
+	for (size_t mi = 0; mi < NMODELS; mi++) {
+		struct fixture f;
+		struct kv_cache c;
+		int32_t ids[N];
+		int V, pos = PROMPT;
+		uint64_t x = 12345;
+		open_fixture(&f, model_names[mi], 0);
+		if (f.m->cfg.rope == ROPE_DYNAMIC)	/* see test_kv_cache_equals_recompute */
+			f.m->cfg.rope = ROPE_DEFAULT;
+		V = f.m->cfg.vocab;
+		for (int i = 0; i < N; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			ids[i] = (int32_t)((x >> 33) % (uint64_t)V);
+		}
+		float *full = full_logits(f.m, ids, N);
+		float *hidden = xmalloc((size_t)2 * f.m->cfg.hidden * sizeof(float));
+		float *part = xmalloc((size_t)2 * V * sizeof(float));
+		assert_int_equal(kv_cache_init(&c, f.m, N), 0);
+		assert_int_equal(model_forward(f.m, &c, ids, PROMPT, NULL, NULL), 0);
+		while (pos < N) {
+			int k = pos % 3 == 0 && pos + 2 <= N ? 2 : 1;
+			assert_int_equal(model_forward(f.m, &c, ids + pos, k, hidden, NULL), 0);
+			model_logits(f.m, hidden, k, part);
+			for (int i = 0; i < k * V; i++)
+				if (!(fabs(full[(size_t)pos * V + i] - part[i]) <= 1e-4))
+					fail_msg("%s: decoding at position %d differs from one pass: "
+						 "%g vs %g", model_names[mi], pos + i / V, part[i],
+						 full[(size_t)pos * V + i]);
+			pos += k;
+		}
+		kv_cache_free(&c);
+		free(full);
+		free(part);
+		free(hidden);
+		close_fixture(&f);
+	}
+}
+
 static void test_bad_token_refused(void **state)
 {
 	struct fixture f;
@@ -379,6 +427,51 @@ static void test_sampling(void **state)
 
 /* matmul's kernels (few-token dot products, blocked sgemm) against a plain
  * double loop, on odd shapes that leave tails, for every dtype. */
+/* The attention kernels against plain double loops, for head sizes that hit
+ * the 64-wide register path, its remainder and the scalar tail. */
+static void test_attention_kernels(void **state)
+{
+	static const int hds[] = { 16, 64, 80, 128, 13 };
+	static const int nks[] = { 1, 3, 4, 7, 65 };
+	(void)state;
+	for (size_t hi = 0; hi < sizeof(hds) / sizeof(hds[0]); hi++)
+		for (size_t ni = 0; ni < sizeof(nks) / sizeof(nks[0]); ni++) {
+			int hd = hds[hi], nk = nks[ni];
+			size_t stride = (size_t)hd * 3 + 5;	/* rows of a wider cache */
+			float *q = xmalloc((size_t)hd * sizeof(float));
+			float *kv = xmalloc(stride * nk * sizeof(float));
+			float *s = xmalloc((size_t)nk * sizeof(float));
+			float *o = xmalloc((size_t)hd * sizeof(float));
+			for (int i = 0; i < hd; i++)
+				q[i] = (float)((i * 29 % 17) - 8) / 8.0f;
+			for (size_t i = 0; i < stride * nk; i++)
+				kv[i] = (float)((int)(i * 13 % 23) - 11) / 16.0f;
+			attn_scores(s, q, kv + 2, stride, nk, hd, 0.125f);
+			for (int j = 0; j < nk; j++) {
+				double d = 0;
+				for (int i = 0; i < hd; i++)
+					d += (double)q[i] * kv[2 + (size_t)j * stride + i];
+				if (fabs(d * 0.125 - s[j]) > 1e-4)
+					fail_msg("attn_scores hd %d nk %d key %d: %g vs %g", hd, nk, j,
+						 s[j], d * 0.125);
+			}
+			for (int i = 0; i < hd; i++)
+				o[i] = 1e9f;	/* overwritten, not added to */
+			attn_mix(o, s, kv + 2, stride, nk, hd);
+			for (int i = 0; i < hd; i++) {
+				double d = 0;
+				for (int j = 0; j < nk; j++)
+					d += (double)s[j] * kv[2 + (size_t)j * stride + i];
+				if (fabs(d - o[i]) > 1e-3)
+					fail_msg("attn_mix hd %d nk %d dim %d: %g vs %g", hd, nk, i, o[i], d);
+			}
+			free(q);
+			free(kv);
+			free(s);
+			free(o);
+		}
+}
+
 static void test_matmul_kernels(void **state)
 {
 	static const int shapes[][2] = { { 37, 29 }, { 64, 48 }, { 5, 3 }, { 130, 77 } };
@@ -493,11 +586,13 @@ int main(void)
 		cmocka_unit_test(test_greedy_continuation_matches),
 		cmocka_unit_test(test_cross_entropy_matches),
 		cmocka_unit_test(test_kv_cache_equals_recompute),
+		cmocka_unit_test(test_long_context_decoding),
 		cmocka_unit_test(test_bad_token_refused),
 		cmocka_unit_test(test_config_parsing),
 		cmocka_unit_test(test_config_round_trip),
 		cmocka_unit_test(test_sampling),
 		cmocka_unit_test(test_matmul_kernels),
+		cmocka_unit_test(test_attention_kernels),
 		cmocka_unit_test(test_parallel_for_runs_each_task_once),
 		cmocka_unit_test(test_memory_check),
 	};
