@@ -114,51 +114,63 @@ static void linear_backward(struct train_model *tm, struct train_workspace *ws, 
 		matmul_dx(dx, dy, n, w, tm->scratch);
 }
 
+/* One segment and key/value head of the attention backward: dq of its query
+ * heads, dk and dv of its key/value head (no other task writes those rows). */
+static void attention_backward_task(void *arg, int task)
+{
+	const struct attention_pass *ap = arg;
+	const struct model_config *c = ap->tm->cfg;
+	struct train_workspace *ws = ap->ws;
+	const struct train_batch *b = ap->b;
+	const struct layer_acts *a = ap->a;
+	int hd = c->head_dim, qd = c->heads * hd, kvd = c->kv_heads * hd;
+	int group = c->heads / c->kv_heads, sg = task / c->kv_heads, kvh = task % c->kv_heads;
+	int s0 = b->seg_start[sg], len = b->seg_len[sg];
+	float scale = 1.0f / sqrtf((float)hd);
+	size_t own = (size_t)parallel_thread_index() * ws->longest * ws->longest;
+	float *P = ws->s + own, *dP = ws->dp + own;
+	const float *k = a->k + (size_t)s0 * kvd + (size_t)kvh * hd;
+	const float *v = a->v + (size_t)s0 * kvd + (size_t)kvh * hd;
+	for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+		const float *q = a->q + (size_t)s0 * qd + (size_t)h * hd;
+		const float *dout = ws->datt + (size_t)s0 * qd + (size_t)h * hd;
+		attention_probs(P, q, qd, k, kvd, len, hd, ap->window);
+		/* dP = dO · Vᵀ ; dV += Pᵀ · dO */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, len, len, hd, 1.0f, dout, qd, v,
+			    kvd, 0.0f, dP, len);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, len, hd, len, 1.0f, P, len, dout,
+			    qd, 1.0f, ws->dv + (size_t)s0 * kvd + (size_t)kvh * hd, kvd);
+		/* softmax backward: dS = P ⊙ (dP − Σ P·dP) */
+		for (int i = 0; i < len; i++) {
+			float *pr = P + (size_t)i * len, *dr = dP + (size_t)i * len;
+			double dot = 0;
+			for (int j = 0; j <= i; j++)
+				dot += (double)pr[j] * dr[j];
+			for (int j = 0; j <= i; j++)
+				dr[j] = pr[j] * (dr[j] - (float)dot);
+			for (int j = i + 1; j < len; j++)
+				dr[j] = 0;
+		}
+		/* dQ = scale · dS · K ; dK += scale · dSᵀ · Q */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, hd, len, scale, dP, len, k,
+			    kvd, 0.0f, ws->dq + (size_t)s0 * qd + (size_t)h * hd, qd);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, len, hd, len, scale, dP, len, q,
+			    qd, 1.0f, ws->dk + (size_t)s0 * kvd + (size_t)kvh * hd, kvd);
+	}
+}
+
 /* dq, dk, dv (rotated) from datt, recomputing the probabilities. */
 static void attention_backward(struct train_model *tm, struct train_workspace *ws,
 			       const struct train_batch *b, int l, const struct layer_acts *a)
 {
 	const struct model_config *c = tm->cfg;
 	int hd = c->head_dim, qd = c->heads * hd, kvd = c->kv_heads * hd;
-	int group = c->heads / c->kv_heads, window = tm->m->layers[l].window;
-	float scale = 1.0f / sqrtf((float)hd);
+	struct attention_pass ap = { tm, ws, b, a, tm->m->layers[l].window };
 	size_t nn = (size_t)b->n;
 	memset(ws->dq, 0, nn * qd * sizeof(float));
 	memset(ws->dk, 0, nn * kvd * sizeof(float));
 	memset(ws->dv, 0, nn * kvd * sizeof(float));
-	for (int sg = 0; sg < b->nseg; sg++) {
-		int s0 = b->seg_start[sg], len = b->seg_len[sg];
-		for (int h = 0; h < c->heads; h++) {
-			int kvh = h / group;
-			const float *q = a->q + (size_t)s0 * qd + (size_t)h * hd;
-			const float *k = a->k + (size_t)s0 * kvd + (size_t)kvh * hd;
-			const float *v = a->v + (size_t)s0 * kvd + (size_t)kvh * hd;
-			const float *dout = ws->datt + (size_t)s0 * qd + (size_t)h * hd;
-			float *P = ws->s, *dP = ws->dp;
-			attention_probs(P, q, qd, k, kvd, len, hd, window);
-			/* dP = dO · Vᵀ ; dV += Pᵀ · dO */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, len, len, hd, 1.0f, dout, qd,
-				    v, kvd, 0.0f, dP, len);
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, len, hd, len, 1.0f, P, len,
-				    dout, qd, 1.0f, ws->dv + (size_t)s0 * kvd + (size_t)kvh * hd, kvd);
-			/* softmax backward: dS = P ⊙ (dP − Σ P·dP) */
-			for (int i = 0; i < len; i++) {
-				float *pr = P + (size_t)i * len, *dr = dP + (size_t)i * len;
-				double dot = 0;
-				for (int j = 0; j <= i; j++)
-					dot += (double)pr[j] * dr[j];
-				for (int j = 0; j <= i; j++)
-					dr[j] = pr[j] * (dr[j] - (float)dot);
-				for (int j = i + 1; j < len; j++)
-					dr[j] = 0;
-			}
-			/* dQ = scale · dS · K ; dK += scale · dSᵀ · Q */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, hd, len, scale, dP, len,
-				    k, kvd, 0.0f, ws->dq + (size_t)s0 * qd + (size_t)h * hd, qd);
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, len, hd, len, scale, dP, len,
-				    q, qd, 1.0f, ws->dk + (size_t)s0 * kvd + (size_t)kvh * hd, kvd);
-		}
-	}
+	parallel_for(b->nseg * c->kv_heads, attention_backward_task, &ap);
 	rope_segments(ws->dq, b, c->heads, hd, ws->inv_freq, -1.0f);
 	rope_segments(ws->dk, b, c->kv_heads, hd, ws->inv_freq, -1.0f);
 }

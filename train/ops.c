@@ -13,8 +13,10 @@
  * of its batch has run, and a worker can only claim tasks of the current
  * batch (see run_tasks), so no task runs twice or with a stale function;
  * (2) workers spin briefly after a batch (generation issues hundreds of
- * small batches per token) and then sleep on a condition variable, so they
- * do not steal the cores from OpenBLAS or other programs for long.
+ * small batches per token), then yield for a while (training's matrix
+ * products come between element-wise passes of a millisecond or so, and a
+ * sleeping worker wakes too late on a busy machine), then sleep on a
+ * condition variable, so they do not steal the cores for long.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "ops.h"
@@ -42,6 +44,7 @@
 
 #define MAX_THREADS 64
 #define SPIN_SECONDS 50e-6
+#define YIELD_SECONDS 2e-3
 
 /*
  * The whole batch state is one atomic word: generation (24 bits), task
@@ -75,31 +78,44 @@ static double seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Set while this thread runs a task: a parallel_for inside it runs inline. */
+static _Thread_local int in_task;
+/* 0 for the thread that calls parallel_for, 1.. for the pool's workers. */
+static _Thread_local int thread_index;
+
 /* Claims and runs tasks of generation gen until none is left. */
 static void run_tasks(uint64_t gen)
 {
 	uint64_t s = atomic_load(&pool.state);
 	while ((s >> GEN_SHIFT) == gen && (s & FIELD_MASK) < ((s >> COUNT_SHIFT) & FIELD_MASK)) {
 		if (atomic_compare_exchange_weak(&pool.state, &s, s + 1)) {
+			in_task = 1;
 			pool.fn(pool.arg, (int)(s & FIELD_MASK));
+			in_task = 0;
 			atomic_fetch_add(&pool.done, 1);
 			s = atomic_load(&pool.state);
 		}
 	}
 }
 
-static void *worker(void *unused)
+static void *worker(void *index)
 {
 	uint64_t seen = 0;
-	(void)unused;
+	thread_index = (int)(intptr_t)index;
 	for (;;) {
 		uint64_t g = atomic_load(&pool.state) >> GEN_SHIFT;
 		if (g == seen) {
-			double until = seconds() + SPIN_SECONDS;
+			double start = seconds(), t = start;
 			int spins = 0;
 			while ((g = atomic_load(&pool.state) >> GEN_SHIFT) == seen) {
-				cpu_relax();
-				if (++spins % 64 == 0 && seconds() > until)
+				if (t - start < SPIN_SECONDS) {
+					cpu_relax();
+					if (++spins % 64 == 0)
+						t = seconds();
+					continue;
+				}
+				sched_yield();	/* stay ready, but let others run */
+				if ((t = seconds()) - start > YIELD_SECONDS)
 					break;
 			}
 		}
@@ -134,13 +150,18 @@ static void pool_start(void)
 		pthread_attr_t attr;
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&th, &attr, worker, NULL)) {
+		if (pthread_create(&th, &attr, worker, (void *)(intptr_t)i)) {
 			pool.nthreads = i;
 			pthread_attr_destroy(&attr);
 			break;
 		}
 		pthread_attr_destroy(&attr);
 	}
+}
+
+int parallel_thread_index(void)
+{
+	return thread_index;
 }
 
 int parallel_threads(void)
@@ -154,7 +175,7 @@ void parallel_for(int ntasks, void (*fn)(void *arg, int task), void *arg)
 	uint64_t gen;
 	int spins = 0;
 	pthread_once(&pool.once, pool_start);
-	if (pool.nthreads == 1 || ntasks <= 1 || ntasks > MAX_TASKS) {
+	if (pool.nthreads == 1 || ntasks <= 1 || ntasks > MAX_TASKS || in_task) {
 		for (int t = 0; t < ntasks; t++)
 			fn(arg, t);
 		return;

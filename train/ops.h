@@ -22,6 +22,9 @@ struct weight {
 void parallel_for(int ntasks, void (*fn)(void *arg, int task), void *arg);
 /* Threads used by parallel_for (WINNOW_THREADS, else the online cores). */
 int parallel_threads(void);
+/* Which of them runs the current task: 0 .. parallel_threads() - 1, for
+ * per-thread scratch buffers. */
+int parallel_thread_index(void);
 
 /*
  * y (n, W.rows) = x (n, W.cols) · Wᵀ (+ bias when not NULL). Small n runs a

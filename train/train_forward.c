@@ -283,7 +283,8 @@ static struct train_workspace *workspace_get(struct train_model *tm, int n, int 
 	ws->dq = FLOATS(nn * qd); ws->dk = FLOATS(nn * kvd); ws->dv = FLOATS(nn * kvd);
 	ws->datt = FLOATS(nn * qd);
 	ws->dg = FLOATS(nn * F); ws->dh = FLOATS(nn * F);
-	ws->s = FLOATS((size_t)longest * longest); ws->dp = FLOATS((size_t)longest * longest);
+	ws->s = FLOATS((size_t)parallel_threads() * longest * longest);
+	ws->dp = FLOATS((size_t)parallel_threads() * longest * longest);
 	ws->logits = FLOATS((size_t)LOSS_ROWS * c->vocab);
 	ws->hrows = FLOATS((size_t)LOSS_ROWS * D); ws->dhrows = FLOATS((size_t)LOSS_ROWS * D);
 	return ws;
@@ -300,7 +301,8 @@ size_t train_activation_bytes(const struct train_model *tm, int n, int longest)
 	size_t maxin = F > D ? F : D;
 	size_t total = (size_t)(c->layers + 1) * nn * D + layers * per_layer +
 		       nn * (D + 1 + maxin + r + 4 * D + 2 * qd + 2 * kvd + 2 * F) +
-		       2 * (size_t)longest * longest + (size_t)LOSS_ROWS * (c->vocab + 2 * D);
+		       2 * (size_t)parallel_threads() * longest * longest +
+		       (size_t)LOSS_ROWS * (c->vocab + 2 * D);
 	return total * sizeof(float);
 }
 
@@ -408,6 +410,26 @@ static void linear_forward(struct train_model *tm, struct train_workspace *ws, i
 	}
 }
 
+/* One segment's attention for the query heads of one key/value head. */
+static void attention_task(void *arg, int task)
+{
+	const struct attention_pass *ap = arg;
+	const struct model_config *c = ap->tm->cfg;
+	const struct train_batch *b = ap->b;
+	const struct layer_acts *a = ap->a;
+	int hd = c->head_dim, qd = c->heads * hd, kvd = c->kv_heads * hd;
+	int group = c->heads / c->kv_heads, sg = task / c->kv_heads, kvh = task % c->kv_heads;
+	int s0 = b->seg_start[sg], len = b->seg_len[sg];
+	float *P = ap->ws->s + (size_t)parallel_thread_index() * ap->ws->longest * ap->ws->longest;
+	for (int h = kvh * group; h < (kvh + 1) * group; h++) {
+		attention_probs(P, a->q + (size_t)s0 * qd + (size_t)h * hd, qd,
+				a->k + (size_t)s0 * kvd + (size_t)kvh * hd, kvd, len, hd, ap->window);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, hd, len, 1.0f, P, len,
+			    a->v + (size_t)s0 * kvd + (size_t)kvh * hd, kvd, 0.0f,
+			    a->att + (size_t)s0 * qd + (size_t)h * hd, qd);
+	}
+}
+
 void layer_forward(struct train_model *tm, struct train_workspace *ws, const struct train_batch *b,
 		   int l, const float *x, struct layer_acts *a, float *x_out, int training,
 		   uint64_t step)
@@ -415,7 +437,6 @@ void layer_forward(struct train_model *tm, struct train_workspace *ws, const str
 	const struct model_config *c = tm->cfg;
 	const struct layer_weights *w = &tm->m->layers[l];
 	int n = b->n, D = c->hidden, F = c->intermediate, hd = c->head_dim;
-	int qd = c->heads * hd, kvd = c->kv_heads * hd, group = c->heads / c->kv_heads;
 	size_t nn = (size_t)n;
 	float eps = (float)c->rms_eps;
 
@@ -425,17 +446,9 @@ void layer_forward(struct train_model *tm, struct train_workspace *ws, const str
 	linear_forward(tm, ws, l, LORA_V, a->xn1, n, a->v, a->lu[LORA_V], training, step);
 	rope_segments(a->q, b, c->heads, hd, ws->inv_freq, 1.0f);
 	rope_segments(a->k, b, c->kv_heads, hd, ws->inv_freq, 1.0f);
-	for (int sg = 0; sg < b->nseg; sg++) {
-		int s0 = b->seg_start[sg], len = b->seg_len[sg];
-		for (int h = 0; h < c->heads; h++) {
-			int kvh = h / group;
-			attention_probs(ws->s, a->q + (size_t)s0 * qd + (size_t)h * hd, qd,
-					a->k + (size_t)s0 * kvd + (size_t)kvh * hd, kvd, len, hd,
-					w->window);
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, len, hd, len, 1.0f, ws->s,
-				    len, a->v + (size_t)s0 * kvd + (size_t)kvh * hd, kvd, 0.0f,
-				    a->att + (size_t)s0 * qd + (size_t)h * hd, qd);
-		}
+	{	/* a.att, per segment and key/value head on every core */
+		struct attention_pass ap = { tm, ws, b, a, w->window };
+		parallel_for(b->nseg * c->kv_heads, attention_task, &ap);
 	}
 	linear_forward(tm, ws, l, LORA_O, a->att, n, a->x2, a->lu[LORA_O], training, step);
 	for (size_t i = 0; i < nn * D; i++)
@@ -455,19 +468,56 @@ void layer_forward(struct train_model *tm, struct train_workspace *ws, const str
 
 /* ---- forward, loss, backward ---- */
 
+/* One block of rows' softmax cross-entropy, a row per task. */
+struct loss_rows {
+	float *logits;		/* (m, V): logits in, d loss / d logits out when grad */
+	const int *targets;	/* (m) */
+	double *nll;		/* (m) */
+	int V, grad;
+	float scale;
+};
+
+static void loss_row(void *arg, int i)
+{
+	struct loss_rows *r = arg;
+	float *lg = r->logits + (size_t)i * r->V, max = -INFINITY;
+	int target = r->targets[i];
+	double sum = 0;
+	for (int j = 0; j < r->V; j++)
+		if (lg[j] > max)
+			max = lg[j];
+	r->nll[i] = max - lg[target];
+	if (!r->grad) {
+		for (int j = 0; j < r->V; j++)
+			sum += expf(lg[j] - max);
+	} else {
+		for (int j = 0; j < r->V; j++) {
+			lg[j] = expf(lg[j] - max);
+			sum += lg[j];
+		}
+		float k = (float)(r->scale / sum);
+		for (int j = 0; j < r->V; j++)
+			lg[j] *= k;
+		lg[target] -= r->scale;
+	}
+	r->nll[i] += log(sum);
+}
+
 /*
  * Cross-entropy of the rows with a target, LOSS_ROWS at a time so the
  * logits of prompt tokens are never computed. With loss_scale > 0, the
  * gradient at the final hidden states goes to dh (n, D, zeroed here) and,
- * with --full, lm_head's gradient is accumulated.
+ * with --full, lm_head's gradient is accumulated. Rows are shared between
+ * threads; their losses are added in order, so the sum does not depend on
+ * the thread count.
  */
 static double loss_head(struct train_model *tm, struct train_workspace *ws,
 			const struct train_batch *b, float *dh, float loss_scale)
 {
 	const struct model_config *c = tm->cfg;
 	int D = c->hidden, V = c->vocab;
-	int rows[LOSS_ROWS];
-	double nll = 0;
+	int rows[LOSS_ROWS], targets[LOSS_ROWS];
+	double nll = 0, row_nll[LOSS_ROWS];
 	float *glm = train_grad_of(tm, tm->m->lm_head.data);
 	int t = 0;
 	if (dh)
@@ -477,6 +527,7 @@ static double loss_head(struct train_model *tm, struct train_workspace *ws,
 		for (; t < b->n && m < LOSS_ROWS; t++)
 			if (b->targets[t] != LABEL_IGNORE) {
 				rows[m] = t;
+				targets[m] = b->targets[t];
 				memcpy(ws->hrows + (size_t)m * D, ws->hfin + (size_t)t * D,
 				       (size_t)D * sizeof(float));
 				m++;
@@ -484,23 +535,13 @@ static double loss_head(struct train_model *tm, struct train_workspace *ws,
 		if (!m)
 			break;
 		matmul(ws->logits, ws->hrows, m, &tm->m->lm_head, NULL, tm->scratch);
-		for (int i = 0; i < m; i++) {
-			float *lg = ws->logits + (size_t)i * V, max = -INFINITY;
-			int target = b->targets[rows[i]];
-			double sum = 0;
-			for (int j = 0; j < V; j++)
-				if (lg[j] > max)
-					max = lg[j];
-			for (int j = 0; j < V; j++)
-				sum += exp((double)(lg[j] - max));
-			nll += log(sum) + max - lg[target];
-			if (dh) {
-				double inv = 1.0 / sum;
-				for (int j = 0; j < V; j++)
-					lg[j] = (float)(exp((double)(lg[j] - max)) * inv * loss_scale);
-				lg[target] -= loss_scale;
-			}
+		{
+			struct loss_rows lr = { ws->logits, targets, row_nll, V, dh != NULL,
+						loss_scale };
+			parallel_for(m, loss_row, &lr);
 		}
+		for (int i = 0; i < m; i++)
+			nll += row_nll[i];
 		if (!dh)
 			continue;
 		memset(ws->dhrows, 0, (size_t)m * D * sizeof(float));

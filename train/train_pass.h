@@ -32,7 +32,8 @@ struct train_workspace {
 	float *dx, *dx2, *dxn, *dres;	/* (n, D) */
 	float *dq, *dk, *dv, *datt;	/* (n, H*hd), (n, KV*hd) × 2, (n, H*hd) */
 	float *dg, *dh;		/* (n, F) */
-	float *s, *dp;		/* (longest, longest) attention probabilities and their gradient */
+	float *s, *dp;		/* per thread (longest, longest): attention probabilities
+				 * and their gradient */
 	float *logits;		/* (LOSS_ROWS, V) */
 	float *hrows, *dhrows;	/* (LOSS_ROWS, D) */
 };
@@ -50,6 +51,16 @@ void dropout_apply(float *y, const float *x, int n, int d, float p, uint64_t key
 /* Rotate-half RoPE on each segment (positions restart at 0); sign -1 rotates back. */
 void rope_segments(float *x, const struct train_batch *b, int heads, int hd,
 		   const float *inv_freq, float sign);
+/* What one layer's attention tasks share (forward and backward), a task per
+ * segment and key/value head. */
+struct attention_pass {
+	struct train_model *tm;
+	struct train_workspace *ws;
+	const struct train_batch *b;
+	const struct layer_acts *a;
+	int window;
+};
+
 /* Causal attention probabilities of one head of one segment into s (len, len). */
 void attention_probs(float *s, const float *q, int qstride, const float *k, int kstride, int len,
 		     int hd, int window);

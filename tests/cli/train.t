@@ -79,6 +79,21 @@ is "$rc" 0 "resume after Ctrl-C"
 cmp -s ref/adapter_model.safetensors intr/adapter_model.safetensors
 ok $? "same weights as the uninterrupted run"
 
+# --checkpointing recomputes each layer's activations (same dropout masks) in
+# the backward pass: the same training, in less memory
+run train "${common[@]}" --out ckpt_big --max-steps 1 --checkpointing --seq 1024 --batch 8
+full_err=$err
+run train "${common[@]}" --out ckpt --max-steps 14 --dropout 0.1 --checkpointing
+is "$rc" 0 "--checkpointing trains"
+cmp -s ref/adapter_model.safetensors ckpt/adapter_model.safetensors
+ok $? "with the same weights as without it"
+is "$(grep '"loss"' ckpt/train_log.jsonl | sed 's/, "tokens_per_s.*//')" \
+   "$(grep '"loss"' ref/train_log.jsonl | sed 's/, "tokens_per_s.*//')" "and the same losses"
+run train "${common[@]}" --out nockpt --max-steps 1 --seq 1024 --batch 8
+mib() { sed -n 's/.*about \([0-9]*\) MiB of memory.*/\1/p' <<<"$1"; }
+ok "$([ "$(mib "$full_err")" -lt "$(mib "$err")" ]; echo $?)" \
+   "and its memory estimate is smaller ($(mib "$full_err") vs $(mib "$err") MiB)"
+
 run train "${common[@]}" --out intr --max-steps 14 --dropout 0.1 --resume --rank 4
 ok "$([ "$rc" != 0 ]; echo $?)" "resume with other options is refused"
 like "$err" "cannot resume" "with a message"
