@@ -21,9 +21,9 @@ if [ ! -f "$MODEL/config.json" ]; then
 		exit 1
 fi
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$OUT/model_bench" bench/model_bench.c \
-	train/config.c train/safetensors.c train/ops.c train/model.c train/generate.c \
+	train/config.c train/safetensors.c train/ops.c train/model.c train/generate.c train/blas.c \
 	lib/util.c lib/strbuf.c lib/json.c lib/options.c \
-	-ljansson -lopenblas -lpthread -lm || exit 1
+	-ljansson -ldl -lpthread -lm || exit 1
 "$OUT/model_bench" "$MODEL" 512 128 >"$OUT/figures.txt" || exit 1
 echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
 

@@ -14,11 +14,12 @@
  *                    to other programs sharing the machine than the wall rate
  *   rss_mib, weights_mib (peak resident set vs the tensors' size on disk)
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
 #include "../train/model.h"
 #include "../lib/util.h"
 
 #include <cblas.h>
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +60,29 @@ static double peak_rss_mib(void)
 	return kb / 1024;
 }
 
-/* sgemm GFLOP/s on y (m, n) = x (m, k) · wᵀ, as the forward pass calls it. */
+/*
+ * sgemm GFLOP/s on y (m, n) = x (m, k) · wᵀ, as the forward pass calls it,
+ * straight through OpenBLAS with its own threads: the machine's reference
+ * figure. (winnow's cblas_sgemm, train/blas.c, turns those threads off and
+ * shares products over its own pool; the model code below goes through it.)
+ */
 static double sgemm_gflops(int m, int n, int k)
 {
+	void *h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+	void (*ref_sgemm)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, blasint,
+			  blasint, blasint, float, const float *, blasint, const float *, blasint,
+			  float, float *, blasint);
+	void (*set_threads)(int);
+	if (!h)
+		die("cannot load libopenblas.so.0: %s", dlerror());
+	ref_sgemm = (void (*)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE, blasint,
+			      blasint, blasint, float, const float *, blasint, const float *,
+			      blasint, float, float *, blasint))dlsym(h, "cblas_sgemm");
+	set_threads = (void (*)(int))dlsym(h, "openblas_set_num_threads");
+	if (!ref_sgemm)
+		die("libopenblas.so.0 has no cblas_sgemm");
+	if (set_threads)
+		set_threads(parallel_threads());
 	float *x = xmalloc((size_t)m * k * sizeof(float)), *w = xmalloc((size_t)n * k * sizeof(float));
 	float *y = xmalloc((size_t)m * n * sizeof(float));
 	double best[RUNS];
@@ -73,8 +94,8 @@ static double sgemm_gflops(int m, int n, int k)
 		double t0 = now_seconds();
 		int reps = 0;
 		do {
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x, k, w, k,
-				    0.0f, y, n);
+			ref_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x, k, w, k,
+				  0.0f, y, n);
 			reps++;
 		} while (now_seconds() - t0 < 0.3);
 		best[r] = 2.0 * m * n * k * reps / (now_seconds() - t0) / 1e9;
@@ -82,6 +103,8 @@ static double sgemm_gflops(int m, int n, int k)
 	free(x);
 	free(w);
 	free(y);
+	if (set_threads)
+		set_threads(1);	/* as train/blas.c leaves it */
 	return median(best, RUNS);
 }
 
