@@ -245,6 +245,7 @@ int cmd_crawl(int argc, char **argv)
 	run_count(&run, "fetched", totals.fetched);
 	run_count(&run, "not_modified", totals.not_modified);
 	run_count(&run, "unchanged", totals.unchanged);
+	run_count(&run, "redirects", totals.redirects);
 	run_count(&run, "documents", totals.documents);
 	run_count(&run, "records", totals.records);
 	run_count(&run, "failed", totals.failed);
@@ -255,9 +256,10 @@ int cmd_crawl(int argc, char **argv)
 	if (failed)
 		error("the crawl stopped because the corpus failed; finished pages are saved");
 	rc = run_end(&run, failed ? EXIT_FAILURE_ : EXIT_OK,
-		     "%ld fetched, %ld not modified, %ld unchanged, %ld new documents, %ld records, "
-		     "%ld failed%s%s%s, %ld blocked by robots.txt%s",
-		     totals.fetched, totals.not_modified, totals.unchanged, totals.documents,
+		     "%ld fetched, %ld not modified, %ld unchanged, %ld redirected, %ld new documents, "
+		     "%ld records, %ld failed%s%s%s, %ld blocked by robots.txt%s",
+		     totals.fetched, totals.not_modified, totals.unchanged, totals.redirects,
+		     totals.documents,
 		     totals.records, totals.failed, totals.failures.len ? " (" : "",
 		     totals.failures.buf, totals.failures.len ? ")" : "", totals.blocked,
 		     stop_requested ? "; interrupted, the rest is due next run" : "");

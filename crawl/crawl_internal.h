@@ -88,7 +88,7 @@ struct crawl_limits {
 
 struct crawl_totals {
 	long fetched, not_modified, unchanged, documents, records, failed, blocked, retried;
-	long sitemaps, links;
+	long sitemaps, links, redirects;
 	struct strbuf failures;	/* "http-404=3 timeout=1" */
 };
 

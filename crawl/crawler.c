@@ -11,6 +11,11 @@
  *     (fetched, or cached less than 24 hours ago), unless --ignore-robots.
  *  3. Each finished transfer is committed (frontier.h) before its slot is
  *     given to another request.
+ *  4. Pages follow redirects as new frontier pages, not inside the
+ *     transfer, so each hop waits for its host's delay, is checked against
+ *     the source's rules and robots.txt, and is fetched at most once a run;
+ *     at most MAX_REDIRECTS hops from a linked URL. (robots.txt and sitemap
+ *     fetches let libcurl follow.)
  */
 #include "crawl_internal.h"
 #include "fetch.h"
@@ -29,6 +34,7 @@
 #define RETRY_WAIT_MAX 60	/* wait in this run for retries due sooner than this (s) */
 #define MAX_TRIES_5XX 3
 #define MAX_TRIES_THROTTLED 5
+#define MAX_REDIRECTS 10
 
 enum transfer_kind { T_PAGE, T_ROBOTS };
 enum robots_state { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_READY };
@@ -272,6 +278,8 @@ static void start_page(struct crawler *c, struct site *s, struct host *h, struct
 	struct transfer *t = transfer_new(c, T_PAGE, s, h, p->url);
 	t->page = *p;
 	memset(p, 0, sizeof(*p));
+	if (t->page.kind == PAGE_HTML)	/* invariant 4 */
+		curl_easy_setopt(t->h, CURLOPT_FOLLOWLOCATION, 0L);
 	if (t->page.etag) {
 		char *hdr = xstrfmt("If-None-Match: %s", t->page.etag);
 		t->headers = curl_slist_append(t->headers, hdr);
@@ -528,12 +536,53 @@ static int store_page(struct crawler *c, struct transfer *t, const char *ct, int
 	return rc;
 }
 
+static int is_redirect(long status)
+{
+	return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/*
+ * A page answered with a redirect (invariant 4): the target becomes a
+ * frontier page of its own, one hop further, at the same depth. The page
+ * itself is done, with final_url naming the target; a redirect without a
+ * usable Location, one hop too many, or to a URL the source does not
+ * crawl is its failure reason instead.
+ */
+static void follow_redirect(struct crawler *c, struct transfer *t, long status,
+			    struct page_outcome *o, char *reason, size_t size, struct strbuf *target)
+{
+	struct site *s = t->site;
+	char *location = NULL;
+	int r;
+	curl_easy_getinfo(t->h, CURLINFO_REDIRECT_URL, &location);
+	if (!location || url_resolve(NULL, location, target)) {
+		snprintf(reason, size, "http-%ld", status);
+		return;
+	}
+	o->final_url = target->buf;
+	if (t->page.redirects >= MAX_REDIRECTS) {
+		snprintf(reason, size, "redirects");
+		return;
+	}
+	if (!url_wanted(s, target->buf)) {
+		snprintf(reason, size, "redirect-elsewhere");
+		return;
+	}
+	c->totals->redirects++;
+	r = frontier_add_redirect(&c->f, s->id, target->buf, t->page.depth, t->page.redirects + 1);
+	if (r < 0)
+		c->failed = 1;
+	else if (r > 0)
+		s->exhausted = 0;
+}
+
 static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, long status)
 {
 	struct site *s = t->site;
 	struct page_outcome o = { "fetched", status, NULL, NULL, NULL, NULL, 0, 0, 0, 0,
 				  s->rules->every };
 	char *final_url = NULL, *ct = NULL, reason[32];
+	struct strbuf redirect_to = STRBUF_INIT;
 	int transient = 0, throttled = 0;
 	curl_easy_getinfo(t->h, CURLINFO_EFFECTIVE_URL, &final_url);
 	curl_easy_getinfo(t->h, CURLINFO_CONTENT_TYPE, &ct);
@@ -559,6 +608,8 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 	} else if (status >= 500 || status == 408) {
 		snprintf(reason, sizeof(reason), "http-%ld", status);
 		transient = 1;
+	} else if (is_redirect(status) && t->page.kind == PAGE_HTML) {
+		follow_redirect(c, t, status, &o, reason, sizeof(reason), &redirect_to);
 	} else if (status < 200 || status >= 300) {
 		snprintf(reason, sizeof(reason), "http-%ld", status);
 	} else {
@@ -579,8 +630,10 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 		}
 	}
 
-	if (c->failed)
+	if (c->failed) {
+		strbuf_release(&redirect_to);
 		return;
+	}
 	int max_tries = throttled ? MAX_TRIES_THROTTLED : MAX_TRIES_5XX;
 	int rc;
 	if (transient && t->page.tries + 1 < max_tries) {
@@ -603,6 +656,7 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 	}
 	if (rc)
 		c->failed = 1;
+	strbuf_release(&redirect_to);
 }
 
 static void finish_transfers(struct crawler *c)

@@ -19,8 +19,13 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 		"INSERT INTO pages (source_id, url, page_key, kind, depth, created_at) "
 		"VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now')) "
 		"ON CONFLICT (source_id, page_key) DO NOTHING");
+	f->add_redirect = corpus_prepare(db,
+		"INSERT INTO pages (source_id, url, page_key, kind, depth, redirects, created_at) "
+		"VALUES (?, ?, ?, 'page', ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now')) "
+		"ON CONFLICT (source_id, page_key) DO NOTHING");
 	f->load = corpus_prepare(db,
-		"SELECT id, url, kind, depth, tries, etag, last_modified, content_hash FROM pages "
+		"SELECT id, url, kind, depth, tries, etag, last_modified, content_hash, redirects "
+		"FROM pages "
 		"WHERE source_id = ? AND next_fetch_at <= ? AND (run_id IS NULL OR run_id <> ?) "
 		"ORDER BY depth, id LIMIT ?");
 	f->finish = corpus_prepare(db,
@@ -45,7 +50,7 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 		"SELECT status, body FROM robots_cache WHERE site = ? AND fetched_at > ?");
 	f->robots_put = corpus_prepare(db,
 		"INSERT OR REPLACE INTO robots_cache (site, status, body, fetched_at) VALUES (?, ?, ?, ?)");
-	if (!f->add || !f->load || !f->finish || !f->retry || !f->next_retry || !f->doc_insert ||
+	if (!f->add || !f->add_redirect || !f->load || !f->finish || !f->retry || !f->next_retry || !f->doc_insert ||
 	    !f->doc_find || !f->record_doc || !f->robots_get || !f->robots_put ||
 	    record_inserter_init(&f->records, db)) {
 		frontier_close(f);
@@ -56,7 +61,7 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 
 void frontier_close(struct frontier *f)
 {
-	sqlite3_stmt **all[] = { &f->add, &f->load, &f->finish, &f->retry, &f->next_retry,
+	sqlite3_stmt **all[] = { &f->add, &f->add_redirect, &f->load, &f->finish, &f->retry, &f->next_retry,
 		&f->doc_insert, &f->doc_find, &f->record_doc, &f->robots_get, &f->robots_put };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(*all[i]);
@@ -100,6 +105,21 @@ int frontier_add(struct frontier *f, int64_t source_id, const char *url, enum pa
 	return rc ? -1 : sqlite3_changes(f->db) > 0;
 }
 
+int frontier_add_redirect(struct frontier *f, int64_t source_id, const char *url, long depth,
+			  long hops)
+{
+	struct strbuf key = STRBUF_INIT;
+	url_page_key(url, &key);
+	sqlite3_bind_int64(f->add_redirect, 1, source_id);
+	sqlite3_bind_text(f->add_redirect, 2, url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(f->add_redirect, 3, key.buf, (int)key.len, SQLITE_STATIC);
+	sqlite3_bind_int64(f->add_redirect, 4, depth);
+	sqlite3_bind_int64(f->add_redirect, 5, hops);
+	int rc = step_done(f, f->add_redirect, "add a redirect target to the frontier");
+	strbuf_release(&key);
+	return rc ? -1 : sqlite3_changes(f->db) > 0;
+}
+
 static char *column_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
@@ -130,6 +150,7 @@ int frontier_load(struct frontier *f, int64_t source_id, struct frontier_page *o
 		p->last_modified = column_dup(f->load, 6);
 		p->has_hash = sqlite3_column_type(f->load, 7) != SQLITE_NULL;
 		p->content_hash = sqlite3_column_int64(f->load, 7);
+		p->redirects = sqlite3_column_int(f->load, 8);
 	}
 	sqlite3_reset(f->load);
 	sqlite3_clear_bindings(f->load);

@@ -32,7 +32,7 @@ struct frontier_page {
 	int64_t id, source_id;
 	char *url, *etag, *last_modified;
 	enum page_kind kind;
-	long depth, tries;
+	long depth, tries, redirects;
 	int64_t content_hash;
 	int has_hash;
 };
@@ -40,7 +40,7 @@ struct frontier_page {
 struct frontier {
 	sqlite3 *db;
 	int64_t run_id;
-	sqlite3_stmt *add, *load, *finish, *retry, *doc_insert, *doc_find, *robots_get,
+	sqlite3_stmt *add, *add_redirect, *load, *finish, *retry, *doc_insert, *doc_find, *robots_get,
 		     *robots_put, *next_retry, *record_doc;
 	struct record_inserter records;
 };
@@ -53,6 +53,9 @@ void frontier_page_release(struct frontier_page *p);
  * added, 0 if known, -1 on error. */
 int frontier_add(struct frontier *f, int64_t source_id, const char *url, enum page_kind kind,
 		 long depth);
+/* The same for the target of a redirect, hops redirects away from a linked URL. */
+int frontier_add_redirect(struct frontier *f, int64_t source_id, const char *url, long depth,
+			  long hops);
 /*
  * Loads up to max pages of source due now and not finished in this run,
  * skipping ids for which skip(ctx, id) says so. Returns the count or -1.

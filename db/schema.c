@@ -221,6 +221,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE documents ADD COLUMN lang TEXT NOT NULL DEFAULT '';\n"
 	"ALTER TABLE documents ADD COLUMN fetched_at TEXT;\n"
 	"ALTER TABLE sources ADD COLUMN last_crawl_at INTEGER;\n",
+	/* 6: the crawler follows redirects itself, as frontier pages, and counts the hops */
+	"ALTER TABLE pages ADD COLUMN redirects INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -313,7 +315,9 @@ static const struct column_doc {
 	{ "pages", "source_id", "the site source it belongs to (sources.id)" },
 	{ "pages", "url", "URL to fetch, canonical (lower-case host, no fragment, no default port)" },
 	{ "pages", "page_key", "the URL without a leading www. in the host: one row per page of a site" },
-	{ "pages", "final_url", "URL after redirects at the last fetch" },
+	{ "pages", "final_url", "where the last fetch ended: its own URL, or the Location it redirected "
+	  "to (the target is a page of its own)" },
+	{ "pages", "redirects", "redirects that led here from a linked URL (at most 10 are followed)" },
 	{ "pages", "kind", "page, or sitemap (an XML sitemap or sitemap index)" },
 	{ "pages", "depth", "links followed from a start URL or sitemap to reach it" },
 	{ "pages", "status", "pending (not fetched yet, or waiting to retry), fetched, failed, "
@@ -323,7 +327,8 @@ static const struct column_doc {
 	{ "pages", "last_modified", "Last-Modified of the last response, sent back as If-Modified-Since" },
 	{ "pages", "content_hash", "64-bit hash of the last body; an equal body is not extracted again" },
 	{ "pages", "document_id", "the document extracted from it (documents.id)" },
-	{ "pages", "records", "Q&A records the last extraction made from it" },
+	{ "pages", "records", "Q&A records the last extraction found on it (one already in the "
+	  "corpus is not added twice)" },
 	{ "pages", "tries", "failed attempts in a row (retries back off exponentially)" },
 	{ "pages", "next_fetch_at", "when it is due again, unix seconds (recrawl, retry or Retry-After)" },
 	{ "pages", "fetched_at", "when it was last fetched (UTC, ISO 8601)" },

@@ -41,9 +41,21 @@ is "$(requests /sitemap1.xml.gz)" 1 "the sitemap index leads to the .gz sitemap"
 is "$(requests /from-sitemap)" 1 "pages only in a sitemap are crawled"
 
 # canonical URLs: fragment, dot segments, absolute form and the redirect target are one page
-is "$(requests /article)" 2 "/article fetched once itself and once as the redirect target"
+is "$(requests /article)" 1 "/article fetched once, though linked four ways and redirected to"
 is "$(sql "SELECT count(*) FROM pages WHERE url LIKE '%/article'")" 1 "one frontier row for /article"
-is "$(sql "SELECT final_url FROM pages WHERE url LIKE '%/redirect'")" "$SITE/article" "the final URL is recorded"
+is "$(sql "SELECT final_url || ' ' || http_status FROM pages WHERE url LIKE '%/redirect'")" \
+   "$SITE/article 301" "the final URL is recorded"
+
+# redirects are pages of their own: at most 10 hops, only within the source's rules
+is "$(awk '$2 ~ /^\/loop\//' "$SITE_LOG" | wc -l | tr -d ' ')" 11 "a redirect chain is followed for 10 hops"
+is "$(sql "SELECT status || ' ' || last_error || ' ' || redirects FROM pages WHERE url LIKE '%/loop/10'")" \
+   "failed redirects 10" "then the page fails with the reason"
+is "$(sql "SELECT count(*) FROM pages WHERE url LIKE '%/loop/11'")" 0 "and the 11th hop is not added"
+is "$(sql "SELECT status || ' ' || last_error || ' ' || final_url FROM pages WHERE url LIKE '%/away'")" \
+   "failed redirect-elsewhere http://elsewhere.example/landing" "a redirect to another site is not followed"
+is "$(requests /private/secret)" 0 "a redirect into a robots.txt-disallowed path is not fetched"
+is "$(sql "SELECT status || ' ' || redirects FROM pages WHERE url LIKE '%/private/secret'")" "blocked 0" \
+   "(the target was already known as a blocked link)"
 
 # every fetched page once, except retried ones
 dups=$(awk '{print $2}' "$SITE_LOG" | sort | uniq -d | grep -v -E '^/(article|err500|throttle|slow|truncated)$')
@@ -66,9 +78,9 @@ gap=$(echo "$t429" | awk '{print ($2 - $1 >= 0.95) ? "ok" : "early: " $2 - $1}')
 is "$gap" ok "a 429 is retried after its Retry-After"
 is "$(sql "SELECT status FROM pages WHERE url LIKE '%/throttle'")" fetched "and then fetched"
 
-# politeness: requests to the host never closer than --delay (300 ms); a
-# redirect is followed at once within its fetch, so /redirect -> /article is one
-closest=$(awk 'NR > 1 && q != "/redirect" { d = $1 - p; if (m == "" || d < m) m = d } { p = $1; q = $2 } END { print m }' "$SITE_LOG")
+# politeness: requests to the host never closer than --delay (300 ms),
+# redirect hops included
+closest=$(awk 'NR > 1 { d = $1 - p; if (m == "" || d < m) m = d } { p = $1 } END { print m }' "$SITE_LOG")
 ok "$(awk -v m="$closest" 'BEGIN { exit !(m >= 0.29) }'; echo $?)" "requests are at least --delay apart (closest: $closest s)"
 
 # charsets
