@@ -40,21 +40,54 @@ void matmul_dx(float *dx, const float *dy, int n, const struct weight *w, float 
 void rmsnorm_bwd(float *dx, float *dw, const float *dy, const float *x, const float *w,
 		 const float *rms_inv, int n, int d);
 
-void rmsnorm_bwd(float *dx, float *dw, const float *dy, const float *x, const float *w,
-		 const float *rms_inv, int n, int d)
+struct rmsnorm_bwd_job {
+	float *dx, *dw;
+	const float *dy, *x, *w, *rms_inv;
+	int d;
+};
+
+static void rmsnorm_bwd_rows(void *arg, size_t lo, size_t hi)
 {
-	for (int t = 0; t < n; t++) {
-		const float *xr = x + (size_t)t * d, *dyr = dy + (size_t)t * d;
-		float *dxr = dx + (size_t)t * d, inv = rms_inv[t];
+	const struct rmsnorm_bwd_job *j = arg;
+	int d = j->d;
+	for (size_t t = lo; t < hi; t++) {
+		const float *xr = j->x + t * d, *dyr = j->dy + t * d, *w = j->w;
+		float *dxr = j->dx + t * d, inv = j->rms_inv[t];
 		double dot = 0;
 		for (int i = 0; i < d; i++)
 			dot += (double)dyr[i] * w[i] * xr[i];
 		float k = (float)(dot * inv * inv * inv / d);
 		for (int i = 0; i < d; i++)
 			dxr[i] += inv * dyr[i] * w[i] - xr[i] * k;
-		if (dw)
+		if (j->dw)
 			for (int i = 0; i < d; i++)
-				dw[i] += dyr[i] * xr[i] * inv;
+				j->dw[i] += dyr[i] * xr[i] * inv;
+	}
+}
+
+void rmsnorm_bwd(float *dx, float *dw, const float *dy, const float *x, const float *w,
+		 const float *rms_inv, int n, int d)
+{
+	struct rmsnorm_bwd_job j = { dx, dw, dy, x, w, rms_inv, d };
+	if (dw)		/* rows add into one dw: in order, on one thread */
+		rmsnorm_bwd_rows(&j, 0, (size_t)n);
+	else
+		parallel_ranges((size_t)n, 16, rmsnorm_bwd_rows, &j);
+}
+
+/* d gate and d up of h = silu(g) * u, from dh (overwritten with d up). */
+struct swiglu_bwd_job {
+	float *dg, *dh;
+	const float *g, *u;
+};
+
+static void swiglu_bwd_range(void *arg, size_t lo, size_t hi)
+{
+	const struct swiglu_bwd_job *j = arg;
+	for (size_t i = lo; i < hi; i++) {
+		float g = j->g[i], sg = 1.0f / (1.0f + expf(-g)), dh = j->dh[i];
+		j->dg[i] = dh * j->u[i] * sg * (1.0f + g * (1.0f - sg));
+		j->dh[i] = dh * g * sg;
 	}
 }
 
@@ -188,10 +221,9 @@ void layer_backward(struct train_model *tm, struct train_workspace *ws, const st
 	memset(ws->dh, 0, nn * F * sizeof(float));
 	linear_backward(tm, ws, l, LORA_DOWN, a->h, n, dx_out, ws->dh, a->lu[LORA_DOWN], training,
 			step);
-	for (size_t i = 0; i < nn * F; i++) {
-		float g = a->g[i], sg = 1.0f / (1.0f + expf(-g)), dh = ws->dh[i];
-		ws->dg[i] = dh * a->u[i] * sg * (1.0f + g * (1.0f - sg));
-		ws->dh[i] = dh * g * sg;	/* now d up */
+	{	/* ws->dh becomes d up */
+		struct swiglu_bwd_job j = { ws->dg, ws->dh, a->g, a->u };
+		parallel_ranges(nn * F, 1 << 14, swiglu_bwd_range, &j);
 	}
 	memset(ws->dxn, 0, nn * D * sizeof(float));
 	linear_backward(tm, ws, l, LORA_GATE, a->xn2, n, ws->dg, ws->dxn, a->lu[LORA_GATE], training,

@@ -202,6 +202,41 @@ void parallel_for(int ntasks, void (*fn)(void *arg, int task), void *arg)
 	}
 }
 
+struct ranges {
+	size_t n, piece;
+	void (*fn)(void *arg, size_t lo, size_t hi);
+	void *arg;
+};
+
+static void range_task(void *arg, int task)
+{
+	const struct ranges *r = arg;
+	size_t lo = (size_t)task * r->piece, hi = lo + r->piece < r->n ? lo + r->piece : r->n;
+	if (lo < hi)
+		r->fn(r->arg, lo, hi);
+}
+
+void parallel_ranges(size_t n, size_t grain, void (*fn)(void *arg, size_t lo, size_t hi),
+		     void *arg)
+{
+	/* a few pieces a thread, so one that is descheduled is covered by the others */
+	size_t pieces = 4 * (size_t)parallel_threads(), piece;
+	if (grain < 1)
+		grain = 1;
+	if (n / grain < pieces)
+		pieces = n / grain;
+	if (pieces <= 1) {
+		if (n)
+			fn(arg, 0, n);
+		return;
+	}
+	piece = (n + pieces - 1) / pieces;
+	{
+		struct ranges r = { n, piece, fn, arg };
+		parallel_for((int)((n + piece - 1) / piece), range_task, &r);
+	}
+}
+
 /* ---- dot-product kernels: y[r] = W[r] · x for r in [r0, r1) ---- */
 
 static int have_avx2(void)

@@ -22,6 +22,10 @@ struct weight {
 void parallel_for(int ntasks, void (*fn)(void *arg, int task), void *arg);
 /* Threads used by parallel_for (WINNOW_THREADS, else the online cores). */
 int parallel_threads(void);
+/* fn(arg, lo, hi) over pieces of [0, n) of at least grain items each, on
+ * every core; every item is in exactly one piece. */
+void parallel_ranges(size_t n, size_t grain, void (*fn)(void *arg, size_t lo, size_t hi),
+		     void *arg);
 /* Which of them runs the current task: 0 .. parallel_threads() - 1, for
  * per-thread scratch buffers. */
 int parallel_thread_index(void);

@@ -325,43 +325,75 @@ void dropout_apply(float *y, const float *x, int n, int d, float p, uint64_t key
 	}
 }
 
-void rmsnorm_fwd(float *y, float *rms_inv, const float *x, const float *w, int n, int d, float eps)
+struct rmsnorm_job {
+	float *y, *rms_inv;
+	const float *x, *w;
+	int d;
+	float eps;
+};
+
+static void rmsnorm_rows(void *arg, size_t lo, size_t hi)
 {
-	for (int t = 0; t < n; t++) {
-		const float *xr = x + (size_t)t * d;
-		float *yr = y + (size_t)t * d;
+	const struct rmsnorm_job *j = arg;
+	int d = j->d;
+	for (size_t t = lo; t < hi; t++) {
+		const float *xr = j->x + t * d;
+		float *yr = j->y + t * d;
 		double ss = 0;
 		for (int i = 0; i < d; i++)
 			ss += (double)xr[i] * xr[i];
-		float inv = 1.0f / sqrtf((float)(ss / d) + eps);
-		rms_inv[t] = inv;
+		float inv = 1.0f / sqrtf((float)(ss / d) + j->eps);
+		j->rms_inv[t] = inv;
 		for (int i = 0; i < d; i++)
-			yr[i] = w[i] * (xr[i] * inv);
+			yr[i] = j->w[i] * (xr[i] * inv);
+	}
+}
+
+void rmsnorm_fwd(float *y, float *rms_inv, const float *x, const float *w, int n, int d, float eps)
+{
+	struct rmsnorm_job j = { y, rms_inv, x, w, d, eps };
+	parallel_ranges((size_t)n, 16, rmsnorm_rows, &j);
+}
+
+struct rope_job {
+	float *x;
+	const struct train_batch *b;
+	int heads, hd;
+	const float *inv_freq;
+	float sign;
+};
+
+/* Tokens [lo, hi) of the batch, each rotated by its position in its segment. */
+static void rope_rows(void *arg, size_t lo, size_t hi)
+{
+	const struct rope_job *j = arg;
+	int half = j->hd / 2, sg = 0;
+	float c[512], s[512];
+	for (size_t row = lo; row < hi; row++) {
+		while (sg + 1 < j->b->nseg && (int)row >= j->b->seg_start[sg + 1])
+			sg++;
+		float pos = (float)((int)row - j->b->seg_start[sg]);
+		for (int i = 0; i < half; i++) {
+			float a = pos * j->inv_freq[i];
+			c[i] = cosf(a);
+			s[i] = j->sign * sinf(a);
+		}
+		for (int h = 0; h < j->heads; h++) {
+			float *v = j->x + (row * j->heads + h) * j->hd;
+			for (int i = 0; i < half; i++) {
+				float a = v[i], bb = v[i + half];
+				v[i] = a * c[i] - bb * s[i];
+				v[i + half] = bb * c[i] + a * s[i];
+			}
+		}
 	}
 }
 
 void rope_segments(float *x, const struct train_batch *b, int heads, int hd,
 		   const float *inv_freq, float sign)
 {
-	int half = hd / 2;
-	float c[512], s[512];
-	for (int sg = 0; sg < b->nseg; sg++)
-		for (int t = 0; t < b->seg_len[sg]; t++) {
-			float pos = (float)t;
-			for (int i = 0; i < half; i++) {
-				float a = pos * inv_freq[i];
-				c[i] = cosf(a);
-				s[i] = sign * sinf(a);
-			}
-			for (int h = 0; h < heads; h++) {
-				float *v = x + ((size_t)(b->seg_start[sg] + t) * heads + h) * hd;
-				for (int i = 0; i < half; i++) {
-					float a = v[i], bb = v[i + half];
-					v[i] = a * c[i] - bb * s[i];
-					v[i + half] = bb * c[i] + a * s[i];
-				}
-			}
-		}
+	struct rope_job j = { x, b, heads, hd, inv_freq, sign };
+	parallel_ranges((size_t)b->n, 16, rope_rows, &j);
 }
 
 void attention_probs(float *s, const float *q, int qstride, const float *k, int kstride, int len,
@@ -410,6 +442,35 @@ static void linear_forward(struct train_model *tm, struct train_workspace *ws, i
 	}
 }
 
+/* Element-wise passes over (n, width) activations, shared between threads. */
+struct elementwise {
+	float *y;
+	const float *a, *b;
+};
+
+static void add_range(void *arg, size_t lo, size_t hi)
+{
+	const struct elementwise *e = arg;
+	for (size_t i = lo; i < hi; i++)
+		e->y[i] += e->a[i];
+}
+
+/* y += a */
+void add_parallel(float *y, const float *a, size_t n)
+{
+	struct elementwise e = { y, a, NULL };
+	parallel_ranges(n, 1 << 14, add_range, &e);
+}
+
+static void swiglu_range(void *arg, size_t lo, size_t hi)
+{
+	const struct elementwise *e = arg;
+	for (size_t i = lo; i < hi; i++) {
+		float g = e->a[i];
+		e->y[i] = g / (1.0f + expf(-g)) * e->b[i];
+	}
+}
+
 /* One segment's attention for the query heads of one key/value head. */
 static void attention_task(void *arg, int task)
 {
@@ -451,19 +512,17 @@ void layer_forward(struct train_model *tm, struct train_workspace *ws, const str
 		parallel_for(b->nseg * c->kv_heads, attention_task, &ap);
 	}
 	linear_forward(tm, ws, l, LORA_O, a->att, n, a->x2, a->lu[LORA_O], training, step);
-	for (size_t i = 0; i < nn * D; i++)
-		a->x2[i] += x[i];
+	add_parallel(a->x2, x, nn * D);
 
 	rmsnorm_fwd(a->xn2, a->rms2, a->x2, w->mlp_norm, n, D, eps);
 	linear_forward(tm, ws, l, LORA_GATE, a->xn2, n, a->g, a->lu[LORA_GATE], training, step);
 	linear_forward(tm, ws, l, LORA_UP, a->xn2, n, a->u, a->lu[LORA_UP], training, step);
-	for (size_t i = 0; i < nn * F; i++) {
-		float g = a->g[i];
-		a->h[i] = g / (1.0f + expf(-g)) * a->u[i];
+	{	/* h = silu(g) * u */
+		struct elementwise e = { a->h, a->g, a->u };
+		parallel_ranges(nn * F, 1 << 14, swiglu_range, &e);
 	}
 	linear_forward(tm, ws, l, LORA_DOWN, a->h, n, x_out, a->lu[LORA_DOWN], training, step);
-	for (size_t i = 0; i < nn * D; i++)
-		x_out[i] += a->x2[i];
+	add_parallel(x_out, a->x2, nn * D);
 }
 
 /* ---- forward, loss, backward ---- */

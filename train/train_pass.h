@@ -66,6 +66,8 @@ void attention_probs(float *s, const float *q, int qstride, const float *k, int 
 		     int hd, int window);
 
 /* y (n, D) = w · x / rms(x); rms_inv (n) keeps 1 / rms. */
+/* y += a over n floats, on every core. */
+void add_parallel(float *y, const float *a, size_t n);
 void rmsnorm_fwd(float *y, float *rms_inv, const float *x, const float *w, int n, int d, float eps);
 
 /* Runs layer l on x (n, D) into x_out, keeping activations in a. */
