@@ -2,10 +2,12 @@
 """crawl_extract_score.py - word-F1 of `winnow extract --json` output against
 the gold main text in /work/shared/data/extraction (see its README).
 
-usage: crawl_extract_score.py wcxb|scrapinghub DATA_DIR < extract.jsonl
+usage: crawl_extract_score.py wcxb|scrapinghub DATA_DIR [-v | --worst N] < extract.jsonl
 
 Words are \\w+ runs, lower-cased, compared as multisets; CJK characters
-count one by one. Prints mean F1 by page type and overall.
+count one by one. Prints mean F1 by page type and overall; -v also prints
+every page's F1, precision and recall, --worst N the N lowest on stderr
+(P well below R: we kept boilerplate; R below P: we lost content).
 """
 import collections, json, os, re, sys
 
@@ -52,7 +54,9 @@ def f1(pred, gold):
 
 def main():
     kind, data = sys.argv[1], sys.argv[2]
-    verbose = len(sys.argv) > 3
+    verbose = len(sys.argv) > 3 and sys.argv[3] == "-v"
+    worst = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[3] == "--worst" else 0
+    pages = []
     got = {}
     for line in sys.stdin:
         obj = json.loads(line)
@@ -69,6 +73,7 @@ def main():
             ptype = g.get("_internal", {}).get("page_type", {}).get("primary", "unknown")
             score = f1(got.get(name, ""), g["ground_truth"]["main_content"] or "")
             by_type[ptype].append(score)
+            pages.append((score, name, ptype, LAST[0], LAST[1]))
             if verbose:
                 print(f"{name}\t{ptype}\t{score:.3f}\tP={LAST[0]:.2f}\tR={LAST[1]:.2f}")
     else:
@@ -76,8 +81,11 @@ def main():
         for name, g in sorted(gold.items()):
             score = f1(got.get(name, ""), g.get("articleBody") or "")
             by_type["article"].append(score)
+            pages.append((score, name, "article", LAST[0], LAST[1]))
             if verbose:
                 print(f"{name}\tarticle\t{score:.3f}\tP={LAST[0]:.2f}\tR={LAST[1]:.2f}")
+    for score, name, ptype, p, r in sorted(pages)[:worst]:
+        print(f"worst {kind}\t{name}\t{ptype}\tF1={score:.3f}\tP={p:.2f}\tR={r:.2f}", file=sys.stderr)
     allv = [s for v in by_type.values() for s in v]
     for t in sorted(by_type):
         v = by_type[t]

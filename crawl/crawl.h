@@ -92,8 +92,21 @@ struct extract_rules {
 	const char *qa_input;		/* --qa-input */
 };
 
-/* Parses UTF-8 HTML into a tree (never NULL for non-empty input). */
+/*
+ * Parses UTF-8 HTML into a tree (never NULL for non-empty input). Comments
+ * and script, style, svg and template elements are left out: nothing
+ * renders them, and XPath rules see the page without them.
+ */
 htmlDocPtr html_parse(const char *utf8, size_t len, const char *url);
+enum html_parse_flags {
+	/*
+	 * Keep only the attributes main-text extraction reads (class, id,
+	 * role, style, lang, ...): no href, src or data-*. For a page nothing
+	 * else will read: no links followed, no --qa or --content XPath.
+	 */
+	HTML_TEXT_ONLY = 1 << 0,
+};
+htmlDocPtr html_parse_flags(const char *utf8, size_t len, const char *url, unsigned flags);
 
 struct extraction {
 	struct strbuf title;

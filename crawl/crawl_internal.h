@@ -20,6 +20,59 @@
 #define CRAWL_AGENT_TOKEN "winnow"
 
 /* ---- html.c ---- */
+/*
+ * Appends s to out without comments and without script, style, svg and
+ * template elements (start tag to matching end tag; unclosed ones to the
+ * end, as a browser reads them). text_only, for a page only main-text
+ * extraction reads, also drops what it never looks at: attributes other
+ * than class, id, role, lang, hidden, aria-hidden/-modal and a hiding
+ * style; img, meta, input, button, select and similar elements; empty
+ * inline elements; runs of white space outside <pre> (cut to their first
+ * character). Title text is kept as is.
+ */
+void html_strip_raw(const char *s, size_t len, int text_only, struct strbuf *out);
+
+/* ---- html.c: what an element says about itself ---- */
+enum tag_kind {
+	TAG_INLINE = 0,
+	TAG_BLOCK = 1 << 0,	/* starts a new line in the rendering */
+	TAG_DROP = 1 << 1,	/* never content */
+	TAG_BOILER = 1 << 2,	/* boilerplate by default (nav, aside, ...) */
+	TAG_HEADING = 1 << 3,
+	TAG_ITEM = 1 << 4,	/* list item / table row: single line break */
+	TAG_CELL = 1 << 5,
+	TAG_PRE = 1 << 6,
+	TAG_BREAK = 1 << 7
+};
+/* Kind of an element from its tag name (cached in the node's `extra` field). */
+unsigned html_kind(xmlNodePtr n);
+/* The value of n's attribute name, or NULL: a pointer into the tree, not a copy. */
+const char *html_attr(xmlNodePtr n, const char *name);
+/* 1 if the attribute is there with this value (ignoring case). */
+int html_attr_is(xmlNodePtr n, const char *attr, const char *value);
+/*
+ * A comment section: boilerplate under an article, but on a forum or a
+ * link aggregator the comments are the content. Which one a page is comes
+ * from how much of its text the comment sections hold.
+ */
+#define HINT_COMMENTS (-2)
+/* Class and id hints seen on one page, remembered; free() it. */
+struct hint_cache;
+struct hint_cache *hint_cache_new(void);
+/*
+ * -1 if n's class or id has a boilerplate hint, else HINT_COMMENTS for a
+ * comment section, else +1 for a content hint, else 0 (cache may be NULL).
+ */
+int html_class_hint(xmlNodePtr n, struct hint_cache *cache);
+/* 1 if n is hidden: hidden, aria-hidden, display:none, visibility:hidden. */
+int html_is_hidden(xmlNodePtr n);
+/* 1 if n's ARIA role is navigation, banner, search, ... */
+int html_boiler_role(xmlNodePtr n);
+/*
+ * 1 for cookie and consent banners, modal dialogs and customer reviews
+ * (class or id word "reviews"): never the content, however long.
+ */
+int html_never_content(xmlNodePtr n, struct hint_cache *cache);
 /* The first element called name among n and its siblings, searching 3 levels down. */
 xmlNodePtr html_find_element(xmlNodePtr n, const char *name, int depth);
 /* Language of a page: <html lang>, else the main script of text ("en", "zh", ...). */

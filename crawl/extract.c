@@ -1,13 +1,18 @@
 /*
  * extract.c - the main text of an HTML page, readability-style.
  *
- * Three passes over the libxml2 tree:
- *  1. prune what is never content: scripts, styles, forms controls, hidden
- *     elements, and boilerplate by tag (nav, aside, footer, header), ARIA
- *     role and class/id words (sidebar, cookie, share, signature, ...).
- *     A boilerplate hint never removes an element holding most of the
- *     page's text: on a forum whose posts sit in class="comment" elements,
- *     the comments are the content.
+ * Three passes over the libxml2 tree (html.c has already left out
+ * scripts, styles, inline SVG and comments, and knows what a tag, class,
+ * id or role says about an element):
+ *  1. prune what is never content: form controls, cookie and consent
+ *     banners, modal dialogs and customer reviews (however long), and
+ *     boilerplate by tag (nav, aside, footer, header), ARIA role and
+ *     class/id words (sidebar, share, signature, ...). A boilerplate hint
+ *     never removes an element holding most of the page's text, nor a
+ *     hidden one holding most of its prose (a product's description in a
+ *     tab a script reveals). Comment sections are weighed against what is
+ *     left: under an article they go; where they hold half of the page, a
+ *     forum or a link aggregator, they are the content.
  *  2. weigh every block: its own text (not counting nested blocks) minus
  *     link text, if it reads like prose. A block's mass counts towards all
  *     its ancestors.
@@ -16,7 +21,9 @@
  *     this keeps every post of a forum thread and every answer of a Q&A
  *     page, since together they are the mass; sidebars and footers are
  *     not. The container is rendered with headings, paragraphs, list
- *     items, table rows and code kept, minus link-dense blocks inside it.
+ *     items, table rows and code kept, minus link-dense blocks inside it
+ *     and minus lines that repeat an earlier one outside code (responsive
+ *     pages render a block twice; forums repeat "Reply" under every post).
  * A page with almost no prose is a listing: its link text counts as prose.
  * WINNOW_EXTRACT_DEBUG=1 prints what was pruned and the container chosen.
  */
@@ -33,6 +40,12 @@
 #define CONTAINER_SHARE 0.70
 /* A boilerplate hint is ignored on elements with more of the text than this. */
 #define PRUNE_GUARD_SHARE 0.40
+/* A consent banner or dialog is pruned unless it holds more of the text than this. */
+#define NEVER_CONTENT_SHARE 0.85
+/* A hidden element holding this share of the page's text outside links is kept. */
+#define HIDDEN_PROSE_SHARE 0.40
+/* Comment sections holding this share of the text left after pruning are the content. */
+#define COMMENTS_SHARE 0.50
 /* How far up a container may widen to take in repeated posts. */
 #define REPEAT_MAX_CLIMB 6
 /* Alike siblings must hold this much prose, relative to the one on the path. */
@@ -50,224 +63,18 @@ struct node_stats {
 	double mass;		/* prose weight of this block and all below */
 };
 
+struct hint_cache;
+
 struct stats_table {
 	struct node_stats *v;
 	size_t nr, alloc;
 	int links_are_content;	/* a page of links (listing): link text is prose */
+	struct hint_cache *hints;	/* class hints met on this page */
+	uint32_t page_text;	/* characters of text on the whole page */
+	uint32_t page_link;	/* of which inside links */
+	int comments_are_content;	/* comment sections hold most of the text */
+	int debug;		/* WINNOW_EXTRACT_DEBUG: say what is pruned and chosen */
 };
-
-enum tag_kind {
-	TAG_INLINE = 0,
-	TAG_BLOCK = 1 << 0,	/* starts a new line in the rendering */
-	TAG_DROP = 1 << 1,	/* never content */
-	TAG_BOILER = 1 << 2,	/* boilerplate by default (nav, aside, ...) */
-	TAG_HEADING = 1 << 3,
-	TAG_ITEM = 1 << 4,	/* list item / table row: single line break */
-	TAG_CELL = 1 << 5,
-	TAG_PRE = 1 << 6,
-	TAG_BREAK = 1 << 7
-};
-
-static const struct {
-	const char *name;
-	unsigned kind;
-} tag_kinds[] = {
-	{ "address", TAG_BLOCK }, { "article", TAG_BLOCK }, { "aside", TAG_BLOCK | TAG_BOILER },
-	{ "blockquote", TAG_BLOCK }, { "body", TAG_BLOCK }, { "br", TAG_BREAK },
-	{ "button", TAG_DROP }, { "canvas", TAG_DROP }, { "caption", TAG_BLOCK },
-	{ "center", TAG_BLOCK }, { "datalist", TAG_DROP }, { "dd", TAG_BLOCK | TAG_ITEM },
-	{ "details", TAG_BLOCK }, { "dialog", TAG_DROP }, { "div", TAG_BLOCK },
-	{ "dl", TAG_BLOCK }, { "dt", TAG_BLOCK | TAG_ITEM }, { "embed", TAG_DROP },
-	{ "fieldset", TAG_BLOCK }, { "figcaption", TAG_BLOCK }, { "figure", TAG_BLOCK },
-	{ "footer", TAG_BLOCK | TAG_BOILER }, { "form", TAG_BLOCK }, { "frameset", TAG_DROP },
-	{ "h1", TAG_BLOCK | TAG_HEADING }, { "h2", TAG_BLOCK | TAG_HEADING },
-	{ "h3", TAG_BLOCK | TAG_HEADING }, { "h4", TAG_BLOCK | TAG_HEADING },
-	{ "h5", TAG_BLOCK | TAG_HEADING }, { "h6", TAG_BLOCK | TAG_HEADING },
-	{ "head", TAG_DROP }, { "header", TAG_BLOCK | TAG_BOILER }, { "hr", TAG_BLOCK },
-	{ "html", TAG_BLOCK }, { "iframe", TAG_DROP }, { "input", TAG_DROP },
-	{ "label", TAG_INLINE }, { "legend", TAG_BLOCK }, { "li", TAG_BLOCK | TAG_ITEM },
-	{ "link", TAG_DROP }, { "main", TAG_BLOCK }, { "map", TAG_DROP },
-	{ "menu", TAG_BLOCK | TAG_BOILER }, { "meta", TAG_DROP }, { "nav", TAG_BLOCK | TAG_BOILER },
-	{ "noscript", TAG_BLOCK }, { "object", TAG_DROP }, { "ol", TAG_BLOCK },
-	{ "optgroup", TAG_DROP }, { "option", TAG_DROP }, { "p", TAG_BLOCK },
-	{ "pre", TAG_BLOCK | TAG_PRE }, { "script", TAG_DROP }, { "section", TAG_BLOCK },
-	{ "select", TAG_DROP }, { "style", TAG_DROP }, { "summary", TAG_BLOCK },
-	{ "svg", TAG_DROP }, { "table", TAG_BLOCK }, { "tbody", TAG_BLOCK },
-	{ "td", TAG_CELL }, { "template", TAG_DROP }, { "textarea", TAG_DROP },
-	{ "tfoot", TAG_BLOCK }, { "th", TAG_CELL }, { "thead", TAG_BLOCK },
-	{ "title", TAG_DROP }, { "tr", TAG_BLOCK | TAG_ITEM }, { "ul", TAG_BLOCK },
-	{ "video", TAG_DROP }, { "audio", TAG_DROP }, { "picture", TAG_INLINE },
-	{ "math", TAG_INLINE }, { "slot", TAG_INLINE },
-};
-
-static int tag_cmp(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static unsigned tag_kind(const xmlChar *name)
-{
-	/* sorted once, then binary search: this runs for every element */
-	static const char *sorted[sizeof(tag_kinds) / sizeof(tag_kinds[0])];
-	static unsigned kinds[sizeof(tag_kinds) / sizeof(tag_kinds[0])];
-	static int ready;
-	const size_t n = sizeof(tag_kinds) / sizeof(tag_kinds[0]);
-	if (!ready) {
-		for (size_t i = 0; i < n; i++)
-			sorted[i] = tag_kinds[i].name;
-		qsort(sorted, n, sizeof(sorted[0]), tag_cmp);
-		for (size_t i = 0; i < n; i++)
-			for (size_t k = 0; k < n; k++)
-				if (sorted[i] == tag_kinds[k].name)
-					kinds[i] = tag_kinds[k].kind;
-		ready = 1;
-	}
-	const char *key = (const char *)name;
-	const char **hit = bsearch(&key, sorted, n, sizeof(sorted[0]), tag_cmp);
-	return hit ? kinds[hit - sorted] : TAG_INLINE;
-}
-
-static unsigned node_kind(xmlNodePtr n)
-{
-	/* cache in the node's `extra` field: 0 = not computed, else kind + 0x100 */
-	if (!n->extra)
-		n->extra = (unsigned short)(tag_kind(n->name) + 0x100);
-	return (unsigned)n->extra - 0x100;
-}
-
-/* ---- boilerplate hints ---- */
-
-/* class/id tokens that mark boilerplate, matched as whole tokens */
-static const char *const boiler_words[] = {
-	"nav", "navbar", "navigation", "menu", "menubar", "breadcrumb", "breadcrumbs",
-	"sidebar", "footer", "header", "masthead", "banner", "cookie", "cookies",
-	"consent", "gdpr", "share", "sharing", "social", "related", "recommended",
-	"newsletter", "subscribe", "popup", "modal", "ad", "ads", "advert", "advertisement",
-	"sponsor", "sponsored", "promo", "widget", "signature", "sig", "toolbar", "pager",
-	"pagination", "login", "skip-link", "sr-only", "screen-reader-text", "visually-hidden",
-	"hidden", "d-none", "comments", "comment-form", "respond", "disqus", "tags", "tagcloud",
-	"author-bio", "postprofile", "userinfo", "copyright", "offcanvas", "dropdown", "topbar",
-	"tooltip",
-};
-
-/* substrings that mark boilerplate anywhere in a class or id token */
-static const char *const boiler_parts[] = {
-	"sidebar", "breadcrumb", "cookie", "navbar", "footer", "newsletter", "social",
-	"advert", "sponsor", "signature", "share", "popup", "related", "comment-form",
-	"commentform", "disqus", "skip-link", "skiplink", "subnav", "topnav", "mainnav",
-	"site-header", "site-nav", "nav-menu", "menu-item",
-};
-
-/* class/id words that mark the content, which outweigh a boilerplate word */
-static const char *const content_words[] = {
-	"content", "article", "post", "entry", "main", "body", "text", "story",
-	"question", "answer", "thread", "message", "topic", "blog",
-};
-
-/* w is lower case already */
-static int word_in(const char *w, size_t n, const char *const *list, size_t count)
-{
-	for (size_t i = 0; i < count; i++)
-		if (list[i][0] == w[0] && !strncmp(w, list[i], n) && !list[i][n])
-			return 1;
-	return 0;
-}
-
-/*
- * +1 for a content hint, -1 for a boilerplate hint, 0 for neither, from
- * the class and id attributes (a whole class token like "comment-body"
- * counts as content if any of its words is a content word).
- */
-static int class_hint(xmlNodePtr n)
-{
-	static const char *const attrs[] = { "class", "id" };
-	int hint = 0;
-	for (int a = 0; a < 2; a++) {
-		xmlChar *v = xmlGetProp(n, (const xmlChar *)attrs[a]);
-		if (!v)
-			continue;
-		const char *s = (const char *)v;
-		while (*s && hint >= 0) {
-			char tok[128];
-			size_t toklen = 0;
-			while (*s == ' ' || *s == '\t' || *s == '\n')
-				s++;
-			for (; *s && *s != ' ' && *s != '\t' && *s != '\n'; s++)
-				if (toklen + 1 < sizeof(tok))
-					tok[toklen++] = (char)((*s >= 'A' && *s <= 'Z') ? *s + 32 : *s);
-			tok[toklen] = '\0';
-			if (!toklen)
-				break;
-			int boiler = word_in(tok, toklen, boiler_words,
-					     sizeof(boiler_words) / sizeof(boiler_words[0]));
-			int content = 0;
-			/* split the token into words on - and _ */
-			for (const char *w = tok; w < tok + toklen;) {
-				const char *e = w;
-				while (e < tok + toklen && *e != '-' && *e != '_')
-					e++;
-				if (e > w && word_in(w, (size_t)(e - w), content_words,
-						     sizeof(content_words) / sizeof(content_words[0])))
-					content = 1;
-				w = e + 1;
-			}
-			if (!boiler)
-				for (size_t i = 0; i < sizeof(boiler_parts) / sizeof(boiler_parts[0]); i++)
-					if (strstr(tok, boiler_parts[i])) {
-						boiler = 2;	/* part of a token: weaker */
-						break;
-					}
-			if (boiler == 1 || (boiler && !content))
-				hint = -1;
-			else if (content && !hint)
-				hint = 1;
-		}
-		xmlFree(v);
-	}
-	return hint;
-}
-
-static int attr_is(xmlNodePtr n, const char *attr, const char *value)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
-	int r = v && !strcasecmp((const char *)v, value);
-	xmlFree(v);
-	return r;
-}
-
-static int is_hidden(xmlNodePtr n)
-{
-	if (xmlHasProp(n, (const xmlChar *)"hidden") || attr_is(n, "aria-hidden", "true"))
-		return 1;
-	xmlChar *style = xmlGetProp(n, (const xmlChar *)"style");
-	int hidden = 0;
-	if (style) {
-		char compact[256];
-		size_t k = 0;
-		for (const xmlChar *p = style; *p && k + 1 < sizeof(compact); p++)
-			if (*p != ' ')
-				compact[k++] = (char)(*p | 0x20);
-		compact[k] = '\0';
-		hidden = strstr(compact, "display:none") || strstr(compact, "visibility:hidden");
-		xmlFree(style);
-	}
-	return hidden;
-}
-
-static int boiler_role(xmlNodePtr n)
-{
-	static const char *const roles[] = { "navigation", "banner", "contentinfo",
-		"complementary", "search", "menu", "menubar", "dialog", "alertdialog", "toolbar" };
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)"role");
-	int r = 0;
-	if (v) {
-		for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-			if (!strcasecmp((const char *)v, roles[i]))
-				r = 1;
-		xmlFree(v);
-	}
-	return r;
-}
 
 /* ---- pass 1: pruning ---- */
 
@@ -284,7 +91,7 @@ static void prune_hard(xmlNodePtr n)
 	for (; c; c = next) {
 		next = c->next;
 		if (c->type == XML_ELEMENT_NODE) {
-			if (node_kind(c) & TAG_DROP)
+			if (html_kind(c) & TAG_DROP)
 				unlink_free(c);
 			else
 				prune_hard(c);
@@ -308,6 +115,20 @@ static uint32_t text_chars(const xmlChar *s)
 	return n;
 }
 
+/*
+ * text_chars of a text node, remembered in its (otherwise unused) `extra`
+ * field as count + 1: the stats are computed two or three times a page.
+ */
+static uint32_t text_node_chars(xmlNodePtr n)
+{
+	if (n->extra)
+		return (uint32_t)n->extra - 1;
+	uint32_t k = text_chars(n->content);
+	if (k < 0xFFFE)
+		n->extra = (unsigned short)(k + 1);
+	return k;
+}
+
 static struct node_stats *stats_of(struct stats_table *t, xmlNodePtr n)
 {
 	return n->_private ? &t->v[(uintptr_t)n->_private - 1] : NULL;
@@ -323,7 +144,7 @@ static void compute_stats(struct stats_table *t, xmlNodePtr n, int in_link)
 	size_t idx = t->nr++;
 	memset(&t->v[idx], 0, sizeof(t->v[idx]));
 	n->_private = (void *)(uintptr_t)(idx + 1);
-	unsigned kind = node_kind(n);
+	unsigned kind = html_kind(n);
 	int is_block = (kind & (TAG_BLOCK | TAG_CELL)) != 0;
 	int link = in_link || !strcmp((const char *)n->name, "a");
 	size_t self = idx;
@@ -337,7 +158,7 @@ static void compute_stats(struct stats_table *t, xmlNodePtr n, int in_link)
 			t->v[self].link += cs->link;
 			t->v[self].mass += cs->mass;
 		} else if (c->content) {
-			uint32_t k = text_chars(c->content);
+			uint32_t k = text_node_chars(c);
 			t->v[self].text += k;
 			if (link)
 				t->v[self].link += k;
@@ -348,7 +169,7 @@ static void compute_stats(struct stats_table *t, xmlNodePtr n, int in_link)
 	for (xmlNodePtr c = n->children; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE) {
 			struct node_stats *cs = &t->v[(uintptr_t)c->_private - 1];
-			int child_block = (node_kind(c) & (TAG_BLOCK | TAG_CELL)) != 0;
+			int child_block = (html_kind(c) & (TAG_BLOCK | TAG_CELL)) != 0;
 			sub_text += child_block ? cs->text : cs->text - cs->own_text;
 			sub_link += child_block ? cs->link : cs->link - cs->own_link;
 		}
@@ -366,6 +187,21 @@ static void compute_stats(struct stats_table *t, xmlNodePtr n, int in_link)
 	}
 }
 
+/* Characters of text in the outermost comment sections below n. */
+static uint32_t comment_text(struct stats_table *t, xmlNodePtr n, int depth)
+{
+	uint32_t sum = 0;
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (c->properties && html_class_hint(c, t->hints) == HINT_COMMENTS)
+			sum += stats_of(t, c)->text;
+		else if (depth < 200)
+			sum += comment_text(t, c, depth + 1);
+	}
+	return sum;
+}
+
 /*
  * Removes boilerplate by tag, role and class/id below n, except elements
  * holding more than guard characters of text.
@@ -378,21 +214,26 @@ static void prune_boilerplate(struct stats_table *t, xmlNodePtr n, uint32_t guar
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
 		struct node_stats *s = stats_of(t, c);
-		int boiler = (node_kind(c) & TAG_BOILER) || boiler_role(c) || is_hidden(c);
-		int hint = class_hint(c);
+		int boiler = (html_kind(c) & TAG_BOILER) || html_boiler_role(c);
+		int hint = html_class_hint(c, t->hints);
+		/*
+		 * Hidden until a script shows it: menus and dialogs, but also
+		 * the tabs of a product page. Kept when it holds real prose.
+		 */
+		if (!boiler && html_is_hidden(c))
+			boiler = !s || s->text - s->link < HIDDEN_PROSE_SHARE * (t->page_text - t->page_link);
+		if (hint == HINT_COMMENTS)
+			hint = t->comments_are_content ? 0 : -1;
 		if (hint < 0)
 			boiler = 1;
-		else if (hint > 0 && !(node_kind(c) & TAG_BOILER))
+		else if (hint > 0 && !(html_kind(c) & TAG_BOILER))
 			boiler = 0;
-		/* <header> holding the page's only <h1> is the article title: keep */
-		if (boiler && s && s->text <= guard) {
-			if (getenv("WINNOW_EXTRACT_DEBUG")) {
-				xmlChar *cl = xmlGetProp(c, (const xmlChar *)"class");
-				xmlChar *id = xmlGetProp(c, (const xmlChar *)"id");
+		if ((boiler && s && s->text <= guard) ||
+		    (s && s->text <= NEVER_CONTENT_SHARE * t->page_text && html_never_content(c, t->hints))) {
+			if (t->debug) {
+				const char *cl = html_attr(c, "class"), *id = html_attr(c, "id");
 				fprintf(stderr, "prune <%s class='%s' id='%s'> %u chars\n", c->name,
-					cl ? (char *)cl : "", id ? (char *)id : "", s->text);
-				xmlFree(cl);
-				xmlFree(id);
+					cl ? cl : "", id ? id : "", s->text);
 			}
 			unlink_free(c);
 			continue;
@@ -411,6 +252,8 @@ struct renderer {
 	int space;		/* a space is owed before the next text */
 	int in_pre;
 	int filter;		/* drop link-dense blocks */
+	size_t *pre;		/* [start, end) offsets of <pre> text in out, in pairs */
+	size_t pre_nr, pre_alloc;
 };
 
 static void owe_break(struct renderer *r, int n)
@@ -463,6 +306,16 @@ static void emit_text(struct renderer *r, const char *s)
 	}
 }
 
+/* Notes where preformatted text starts or ends (alternately). */
+static void pre_mark(struct renderer *r)
+{
+	if (r->pre_nr == r->pre_alloc) {
+		r->pre_alloc = r->pre_alloc ? 2 * r->pre_alloc : 16;
+		r->pre = xrealloc(r->pre, r->pre_alloc * sizeof(*r->pre));
+	}
+	r->pre[r->pre_nr++] = r->out->len;
+}
+
 static void render(struct renderer *r, xmlNodePtr n, int depth)
 {
 	for (xmlNodePtr c = n->children; c; c = c->next) {
@@ -473,7 +326,7 @@ static void render(struct renderer *r, xmlNodePtr n, int depth)
 		}
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		unsigned kind = node_kind(c);
+		unsigned kind = html_kind(c);
 		if (kind & TAG_DROP)
 			continue;
 		if (kind & TAG_BREAK) {
@@ -495,31 +348,93 @@ static void render(struct renderer *r, xmlNodePtr n, int depth)
 				emit_text(r, "- ");
 			}
 		}
-		if (kind & TAG_PRE)
-			r->in_pre++;
+		if ((kind & TAG_PRE) && !r->in_pre++)
+			pre_mark(r);
 		if (depth < 300)
 			render(r, c, depth + 1);
-		if (kind & TAG_PRE)
-			r->in_pre--;
+		if ((kind & TAG_PRE) && !--r->in_pre)
+			pre_mark(r);
 		if (kind & TAG_BLOCK)
 			owe_break(r, (kind & (TAG_ITEM | TAG_HEADING)) && !(kind & TAG_HEADING) ? 1 : 2);
 	}
 }
 
-/* Renders n; a list item prefix left alone on a line is removed. */
-static void render_node(struct stats_table *t, xmlNodePtr n, struct strbuf *out, int filter)
+/*
+ * A set of line hashes, to drop lines the text already has: responsive
+ * pages render the same block two or three times (mobile and desktop
+ * variants, carousel clones), and forums repeat "Reply" and "Quote" under
+ * every post.
+ */
+struct line_set {
+	uint64_t *slot;		/* 0 = empty */
+	size_t size;		/* a power of two */
+};
+
+/* 1 if the line was in the set already, else adds it and returns 0. */
+static int line_seen(struct line_set *set, const char *line, size_t len)
 {
-	struct renderer r = { t, out, 0, 0, 0, filter };
+	uint64_t h = hash64(line, len, 0x6c696e65) | 1;
+	size_t i = (size_t)h & (set->size - 1);
+	while (set->slot[i]) {
+		if (set->slot[i] == h)
+			return 1;
+		i = (i + 1) & (set->size - 1);
+	}
+	set->slot[i] = h;
+	return 0;
+}
+
+/* 1 if [start, end) of the rendered text overlaps preformatted text. */
+static int in_pre_text(const struct renderer *r, size_t start, size_t end)
+{
+	for (size_t i = 0; i < r->pre_nr; i += 2) {
+		size_t ps = r->pre[i], pe = i + 1 < r->pre_nr ? r->pre[i + 1] : (size_t)-1;
+		if (start < pe && end > ps)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Renders n; a list item prefix left alone on a line is removed and, with
+ * dedupe, a line that repeats an earlier one (outside preformatted text,
+ * where repeats such as "}" mean something).
+ */
+static void render_node(struct stats_table *t, xmlNodePtr n, struct strbuf *out, int filter,
+			int dedupe)
+{
+	struct renderer r = { t, out, 0, 0, 0, filter, NULL, 0, 0 };
+	size_t base = out->len;
+	struct line_set seen = { NULL, 0 };
 	if (out->len)
 		r.pending = 2;
 	render(&r, n, 0);
-	/* drop "- " lines that had nothing after them */
-	char *src = out->buf, *dst = out->buf, *end = out->buf + out->len;
+	if (dedupe) {
+		size_t lines = 1;
+		for (size_t i = base; i < out->len; i++)
+			lines += out->buf[i] == '\n';
+		seen.size = 64;
+		while (seen.size < 2 * lines)
+			seen.size *= 2;
+		seen.slot = xcalloc(seen.size, sizeof(*seen.slot));
+	}
+	char *src = out->buf + base, *dst = out->buf + base, *end = out->buf + out->len;
+	int squeeze = 0;	/* a line was dropped: one blank line is enough */
 	while (src < end) {
 		char *nl = memchr(src, '\n', (size_t)(end - src));
 		size_t len = nl ? (size_t)(nl - src) : (size_t)(end - src);
-		int empty_item = len <= 2 && len > 0 && src[0] == '-';
-		if (!empty_item) {
+		size_t at = (size_t)(src - out->buf);
+		int drop = len <= 2 && len > 0 && src[0] == '-';
+		if (!drop && dedupe && len && !in_pre_text(&r, at, at + len))
+			drop = line_seen(&seen, src, len);
+		if (!len && squeeze && dst - out->buf >= (ptrdiff_t)base + 2 && dst[-1] == '\n' &&
+		    dst[-2] == '\n')
+			drop = 1;
+		if (drop) {
+			squeeze = 1;
+		} else {
+			if (len)
+				squeeze = 0;
 			memmove(dst, src, len);
 			dst += len;
 			if (nl)
@@ -528,6 +443,8 @@ static void render_node(struct stats_table *t, xmlNodePtr n, struct strbuf *out,
 		src += len + (nl ? 1 : 0);
 	}
 	out->len = (size_t)(dst - out->buf);
+	free(seen.slot);
+	free(r.pre);
 	while (out->len && (out->buf[out->len - 1] == '\n' || out->buf[out->len - 1] == ' '))
 		out->len--;
 	out->buf[out->len] = '\0';
@@ -535,7 +452,7 @@ static void render_node(struct stats_table *t, xmlNodePtr n, struct strbuf *out,
 
 void extract_node_text(xmlNodePtr node, struct strbuf *out)
 {
-	render_node(NULL, node, out, 0);
+	render_node(NULL, node, out, 0, 0);
 }
 
 /* ---- the page ---- */
@@ -546,12 +463,8 @@ static int same_signature(xmlNodePtr a, xmlNodePtr b)
 	if (a->type != XML_ELEMENT_NODE || b->type != XML_ELEMENT_NODE ||
 	    strcmp((const char *)a->name, (const char *)b->name))
 		return 0;
-	xmlChar *ca = xmlGetProp(a, (const xmlChar *)"class");
-	xmlChar *cb = xmlGetProp(b, (const xmlChar *)"class");
-	int same = (!ca && !cb) || (ca && cb && !strcmp((const char *)ca, (const char *)cb));
-	xmlFree(ca);
-	xmlFree(cb);
-	return same;
+	const char *ca = html_attr(a, "class"), *cb = html_attr(b, "class");
+	return (!ca && !cb) || (ca && cb && !strcmp(ca, cb));
 }
 
 /*
@@ -632,7 +545,7 @@ static void page_title(htmlDocPtr doc, struct strbuf *title)
 	if (t) {
 		xmlChar *s = xmlNodeGetContent(t);
 		if (s) {
-			struct renderer r = { NULL, title, 0, 0, 0, 0 };
+			struct renderer r = { NULL, title, 0, 0, 0, 0, NULL, 0, 0 };
 			emit_text(&r, (const char *)s);
 			xmlFree(s);
 		}
@@ -652,9 +565,9 @@ static int render_xpath(htmlDocPtr doc, const char *xpath, struct strbuf *out)
 			xmlNodePtr n = res->nodesetval->nodeTab[i];
 			if (n->type == XML_ELEMENT_NODE) {
 				prune_hard(n);
-				render_node(NULL, n, out, 0);
+				render_node(NULL, n, out, 0, 0);
 			} else if (n->content) {
-				struct renderer r = { NULL, out, out->len ? 2 : 0, 0, 0, 0 };
+				struct renderer r = { NULL, out, out->len ? 2 : 0, 0, 0, 0, NULL, 0, 0 };
 				emit_text(&r, (const char *)n->content);
 			}
 		}
@@ -686,13 +599,29 @@ int extract_main_text(htmlDocPtr doc, const struct extract_rules *rules, struct 
 	xmlNodePtr body = root;
 	prune_hard(body);
 
-	struct stats_table t = { NULL, 0, 0, 0 };
+	struct hint_cache *hints = hint_cache_new();
+	struct stats_table t = { NULL, 0, 0, 0, hints, 0, 0, 0, getenv("WINNOW_EXTRACT_DEBUG") != NULL };
 	compute_stats(&t, body, 0);
-	uint32_t guard = (uint32_t)(stats_of(&t, body)->text * PRUNE_GUARD_SHARE);
+	t.page_text = stats_of(&t, body)->text;
+	t.page_link = stats_of(&t, body)->link;
+	uint32_t guard = (uint32_t)(t.page_text * PRUNE_GUARD_SHARE);
+	/*
+	 * Comment sections are weighed against what is left once the rest of
+	 * the boilerplate is gone: prune everything else first.
+	 */
+	int has_comments = comment_text(&t, body, 0) > 0;
+	t.comments_are_content = 1;
 	prune_boilerplate(&t, body, guard, 0);
 	/* recompute on the pruned tree */
 	t.nr = 0;
 	compute_stats(&t, body, 0);
+	if (has_comments &&
+	    comment_text(&t, body, 0) < COMMENTS_SHARE * stats_of(&t, body)->text) {
+		t.comments_are_content = 0;
+		prune_boilerplate(&t, body, (uint32_t)(stats_of(&t, body)->text * PRUNE_GUARD_SHARE), 0);
+		t.nr = 0;
+		compute_stats(&t, body, 0);
+	}
 	/* hardly any prose: a listing, whose linked titles are the content */
 	struct node_stats *bs = stats_of(&t, body);
 	if (bs->mass < LISTING_MAX_PROSE || bs->mass < 0.15 * (bs->text - bs->link)) {
@@ -702,7 +631,7 @@ int extract_main_text(htmlDocPtr doc, const struct extract_rules *rules, struct 
 	}
 
 	xmlNodePtr container = find_container(&t, body);
-	if (getenv("WINNOW_EXTRACT_DEBUG")) {
+	if (t.debug) {
 		for (xmlNodePtr a = container; a && a != (xmlNodePtr)doc; a = a->parent) {
 			xmlChar *cl = xmlGetProp(a, (const xmlChar *)"class");
 			struct node_stats *as = stats_of(&t, a);
@@ -712,12 +641,13 @@ int extract_main_text(htmlDocPtr doc, const struct extract_rules *rules, struct 
 			xmlFree(cl);
 		}
 	}
-	render_node(&t, container, &e->text, 1);
+	render_node(&t, container, &e->text, 1, 1);
 	if (!e->text.len && container != body)
-		render_node(&t, body, &e->text, 0);
+		render_node(&t, body, &e->text, 0, 1);
 	html_lang(root, &e->text, e->lang, sizeof(e->lang));
 
 	/* nodes keep indexes into t in _private; the caller frees the tree next */
 	free(t.v);
+	free(hints);
 	return rc;
 }

@@ -23,10 +23,12 @@ static const struct command_help extract_help = {
 	"boilerplate. Forum threads and Q&A pages keep every post in order.\n"
 	"\n"
 	"--content XPATH replaces the automatic choice with the nodes it matches.\n"
+	"XPaths see the page without its scripts, styles, inline SVG and comments.\n"
 	"--qa QUESTION_XPATH ANSWER_XPATH prints one JSON record per question:\n"
 	"instruction = the question's text, input = the first --qa-input match,\n"
-	"output = the accepted answer, else the most voted, else the first. The\n"
-	"answer and input XPaths are evaluated with the question as context node.\n"
+	"output = the accepted answer, else the most voted (a count in the answer\n"
+	"or in a wrapper around it that holds no other answer), else the first.\n"
+	"The answer and input XPaths are evaluated with the question as context.\n"
 	"Nothing is written to the corpus.",
 	"  winnow extract saved-page.html\n"
 	"  winnow extract --json https://example.com/thread/42\n"
@@ -68,7 +70,9 @@ static int extract_one(struct extract_job *job, const char *name, const char *by
 	struct extraction e;
 	struct qa_list qa = { NULL, 0, 0 };
 	const char *cs = charset_decode(bytes, len, content_type, &utf8);
-	htmlDocPtr doc = html_parse(utf8.buf, utf8.len, url);
+	/* without XPath rules only extraction reads the tree: parse it lean */
+	int text_only = !job->rules.qa_question && !job->rules.content_xpath;
+	htmlDocPtr doc = html_parse_flags(utf8.buf, utf8.len, url, text_only ? HTML_TEXT_ONLY : 0);
 	int rc = 0;
 
 	extraction_init(&e);

@@ -6,8 +6,9 @@
  * generic markup, not any one site: schema.org (itemprop acceptedAnswer,
  * upvoteCount), "accepted" in a class, id or aria-label, and vote counts in
  * data-score / data-votes attributes or in an element whose class says
- * vote or score. The accepted answer wins, then the most voted, then the
- * first in page order.
+ * vote-count, votes or score, inside the answer or in the wrappers around
+ * it that hold no other answer. The accepted answer wins,
+ * then the most voted, then the first in page order.
  */
 #include "crawl.h"
 #include "../lib/util.h"
@@ -86,8 +87,20 @@ static int number_in(const xmlChar *s, long *out)
 	return !*s && !parse_long(buf, -1000000000L, 1000000000L, out);
 }
 
-/* The vote count the markup gives n, or 0 when found is left 0. */
-static long votes_of(xmlNodePtr n, int depth, int *found)
+static int in_set(xmlNodeSetPtr set, xmlNodePtr n)
+{
+	for (int i = 0; set && i < set->nodeNr; i++)
+		if (set->nodeTab[i] == n)
+			return 1;
+	return 0;
+}
+
+/*
+ * The vote count the markup gives n, or 0 when found is left 0. Subtrees
+ * that are answers of their own (in skip) are not searched: the count
+ * found must be this answer's.
+ */
+static long votes_of(xmlNodePtr n, int depth, int *found, xmlNodeSetPtr skip)
 {
 	static const char *const attrs[] = { "data-score", "data-votes", "data-vote-count",
 		"data-upvotes", "data-likes" };
@@ -102,7 +115,8 @@ static long votes_of(xmlNodePtr n, int depth, int *found)
 		}
 	}
 	if (prop_contains(n, "itemprop", "upvotecount") || prop_contains(n, "class", "vote-count") ||
-	    prop_contains(n, "class", "votecount") || prop_contains(n, "class", "score")) {
+	    prop_contains(n, "class", "votecount") || prop_contains(n, "class", "score") ||
+	    prop_contains(n, "class", "votes")) {
 		xmlChar *v = xmlGetProp(n, (const xmlChar *)"content");
 		if (!v)
 			v = xmlNodeGetContent(n);
@@ -116,12 +130,38 @@ static long votes_of(xmlNodePtr n, int depth, int *found)
 	}
 	if (depth < 8)
 		for (xmlNodePtr c = n->children; c; c = c->next)
-			if (c->type == XML_ELEMENT_NODE) {
-				long k = votes_of(c, depth + 1, found);
+			if (c->type == XML_ELEMENT_NODE && !in_set(skip, c)) {
+				long k = votes_of(c, depth + 1, found, skip);
 				if (*found)
 					return k;
 			}
 	return 0;
+}
+
+/* 1 if a holds a node of set other than n. */
+static int holds_other(xmlNodePtr a, xmlNodePtr n, xmlNodeSetPtr set)
+{
+	for (int i = 0; i < set->nodeNr; i++)
+		if (set->nodeTab[i] != n)
+			for (xmlNodePtr p = set->nodeTab[i]->parent; p; p = p->parent)
+				if (p == a)
+					return 1;
+	return 0;
+}
+
+/*
+ * The vote count of one answer: in the answer node, else in its wrappers,
+ * the ancestors that hold no other answer. Sites often put the count
+ * beside the text the answer XPath selects:
+ * <div class="answer"><div class="votes">12</div><div class="post-text">.
+ */
+static long answer_votes(xmlNodePtr answer, xmlNodeSetPtr answers, int *found)
+{
+	long v = votes_of(answer, 0, found, answers);
+	for (xmlNodePtr a = answer->parent; !*found && a && a->type == XML_ELEMENT_NODE &&
+	     !holds_other(a, answer, answers); a = a->parent)
+		v = votes_of(a, 0, found, answers);
+	return v;
 }
 
 static xmlXPathObjectPtr eval_at(xmlXPathContextPtr ctx, xmlNodePtr at, const char *xpath,
@@ -164,9 +204,11 @@ static int best_answer(xmlXPathObjectPtr answers)
 	for (int i = 0; i < n; i++)
 		if (is_accepted(answers->nodesetval->nodeTab[i]))
 			return i;
+	/* with one answer there is nothing to compare, nor a wrapper to stop at */
 	for (int i = 0; i < n; i++) {
 		int found = 0;
-		long v = votes_of(answers->nodesetval->nodeTab[i], 0, &found);
+		long v = n > 1 ? answer_votes(answers->nodesetval->nodeTab[i], answers->nodesetval,
+					      &found) : 0;
 		if (found && (!voted || v > best_votes)) {
 			best = i;
 			best_votes = v;
