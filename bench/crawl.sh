@@ -70,11 +70,12 @@ done
 echo "site: $N pages on 127.0.0.1:$port served by $server"
 
 db=$work/crawl.db
-"$WINNOW" --db "$db" source add site --url "http://127.0.0.1:$port/" --delay 0 \
-	--concurrency $CONC --ignore-robots >>"$BENCH_LOG" 2>&1 || exit 1
-# each run starts from an empty frontier: the site is crawled from scratch
+add_source="'$WINNOW' --db '$db' source add site --url 'http://127.0.0.1:$port/' --delay 0 \
+	--concurrency $CONC --ignore-robots"
+# each run starts from a new corpus: the site is crawled from scratch, and the
+# previous run's pages are not still being checkpointed out of the WAL
 bench_measure "winnow crawl (pages)" $((N + 1)) 1000 97 \
-	--setup "'$WINNOW' --db '$db' sql --write 'DELETE FROM pages; DELETE FROM documents; UPDATE sources SET last_crawl_at = NULL' >/dev/null 2>&1" \
+	--setup "rm -f '$db' '$db-wal' '$db-shm'; $add_source >>'$BENCH_LOG' 2>&1" \
 	-- "$WINNOW" --db "$db" crawl --concurrency $CONC
 got=$("$WINNOW" --db "$db" sql --format tsv "SELECT count(*) FROM documents" 2>/dev/null | tail -1)
 echo "winnow stored $got documents (want $((N + 1)): every page and the index)"
