@@ -16,12 +16,8 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 	f->db = db;
 	f->run_id = run_id;
 	f->add = corpus_prepare(db,
-		"INSERT INTO pages (source_id, url, page_key, kind, depth, created_at) "
-		"VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now')) "
-		"ON CONFLICT (source_id, page_key) DO NOTHING");
-	f->add_redirect = corpus_prepare(db,
 		"INSERT INTO pages (source_id, url, page_key, kind, depth, redirects, created_at) "
-		"VALUES (?, ?, ?, 'page', ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now')) "
+		"VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now')) "
 		"ON CONFLICT (source_id, page_key) DO NOTHING");
 	f->load = corpus_prepare(db,
 		"SELECT id, url, kind, depth, tries, etag, last_modified, content_hash, redirects "
@@ -50,7 +46,7 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 		"SELECT status, body FROM robots_cache WHERE site = ? AND fetched_at > ?");
 	f->robots_put = corpus_prepare(db,
 		"INSERT OR REPLACE INTO robots_cache (site, status, body, fetched_at) VALUES (?, ?, ?, ?)");
-	if (!f->add || !f->add_redirect || !f->load || !f->finish || !f->retry || !f->next_retry || !f->doc_insert ||
+	if (!f->add || !f->load || !f->finish || !f->retry || !f->next_retry || !f->doc_insert ||
 	    !f->doc_find || !f->record_doc || !f->robots_get || !f->robots_put ||
 	    record_inserter_init(&f->records, db)) {
 		frontier_close(f);
@@ -61,7 +57,7 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 
 void frontier_close(struct frontier *f)
 {
-	sqlite3_stmt **all[] = { &f->add, &f->add_redirect, &f->load, &f->finish, &f->retry, &f->next_retry,
+	sqlite3_stmt **all[] = { &f->add, &f->load, &f->finish, &f->retry, &f->next_retry,
 		&f->doc_insert, &f->doc_find, &f->record_doc, &f->robots_get, &f->robots_put };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		sqlite3_finalize(*all[i]);
@@ -90,8 +86,8 @@ static int step_done(struct frontier *f, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
-int frontier_add(struct frontier *f, int64_t source_id, const char *url, enum page_kind kind,
-		 long depth)
+static int add_page(struct frontier *f, int64_t source_id, const char *url, enum page_kind kind,
+		    long depth, long hops)
 {
 	struct strbuf key = STRBUF_INIT;
 	url_page_key(url, &key);
@@ -100,24 +96,22 @@ int frontier_add(struct frontier *f, int64_t source_id, const char *url, enum pa
 	sqlite3_bind_text(f->add, 3, key.buf, (int)key.len, SQLITE_STATIC);
 	sqlite3_bind_text(f->add, 4, kind == PAGE_SITEMAP ? "sitemap" : "page", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(f->add, 5, depth);
+	sqlite3_bind_int64(f->add, 6, hops);
 	int rc = step_done(f, f->add, "add a page to the frontier");
 	strbuf_release(&key);
 	return rc ? -1 : sqlite3_changes(f->db) > 0;
 }
 
+int frontier_add(struct frontier *f, int64_t source_id, const char *url, enum page_kind kind,
+		 long depth)
+{
+	return add_page(f, source_id, url, kind, depth, 0);
+}
+
 int frontier_add_redirect(struct frontier *f, int64_t source_id, const char *url, long depth,
 			  long hops)
 {
-	struct strbuf key = STRBUF_INIT;
-	url_page_key(url, &key);
-	sqlite3_bind_int64(f->add_redirect, 1, source_id);
-	sqlite3_bind_text(f->add_redirect, 2, url, -1, SQLITE_STATIC);
-	sqlite3_bind_text(f->add_redirect, 3, key.buf, (int)key.len, SQLITE_STATIC);
-	sqlite3_bind_int64(f->add_redirect, 4, depth);
-	sqlite3_bind_int64(f->add_redirect, 5, hops);
-	int rc = step_done(f, f->add_redirect, "add a redirect target to the frontier");
-	strbuf_release(&key);
-	return rc ? -1 : sqlite3_changes(f->db) > 0;
+	return add_page(f, source_id, url, PAGE_HTML, depth, hops);
 }
 
 static char *column_dup(sqlite3_stmt *st, int i)

@@ -40,7 +40,7 @@ struct frontier_page {
 struct frontier {
 	sqlite3 *db;
 	int64_t run_id;
-	sqlite3_stmt *add, *add_redirect, *load, *finish, *retry, *doc_insert, *doc_find, *robots_get,
+	sqlite3_stmt *add, *load, *finish, *retry, *doc_insert, *doc_find, *robots_get,
 		     *robots_put, *next_retry, *record_doc;
 	struct record_inserter records;
 };
