@@ -8,12 +8,66 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "clean.h"
 #include "../lib/text.h"
 
 #define CP_REPLACEMENT 0xFFFD
 
+
+/*
+ * utf8_decode (lib/text.h) with the three-byte sequences that CJK text is
+ * made of decoded inline: lead bytes E1-EC and EE-EF can be neither
+ * overlong nor surrogates, so two continuation bytes are all they need.
+ * Gives exactly what utf8_decode gives (tests/unit/test_clean_fastpath.c
+ * compares the two on every three-byte string).
+ */
+static inline int32_t utf8_decode_fast(const unsigned char *s, size_t len, size_t *n)
+{
+	if (len >= 3 && s[0] >= 0xE1 && s[0] <= 0xEF && s[0] != 0xED &&
+	    (s[1] & 0xC0) == 0x80 && (s[2] & 0xC0) == 0x80) {
+		*n = 3;
+		return ((int32_t)(s[0] & 0x0F) << 12) | ((int32_t)(s[1] & 0x3F) << 6) | (int32_t)(s[2] & 0x3F);
+	}
+	return utf8_decode(s, len, n);
+}
+
+/*
+ * Eight bytes at a time: the byte loops of clean/ skip whole words that
+ * cannot hold a byte they stop at. Each test is exact (no false answers
+ * either way; the classic bit tricks, tested against byte loops in
+ * tests/unit/test_clean_fastpath.c).
+ */
+#define SWAR_ONES 0x0101010101010101ULL
+#define SWAR_HIGH 0x8080808080808080ULL
+
+static inline uint64_t swar_load(const unsigned char *p)
+{
+	uint64_t x;
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
+/* 1 if some byte of x is below n (n <= 128). */
+static inline int swar_has_less(uint64_t x, unsigned n)
+{
+	return ((x - SWAR_ONES * n) & ~x & SWAR_HIGH) != 0;
+}
+
+/* 1 if some byte of x equals b. */
+static inline int swar_has_byte(uint64_t x, unsigned b)
+{
+	uint64_t v = x ^ (SWAR_ONES * b);
+	return ((v - SWAR_ONES) & ~v & SWAR_HIGH) != 0;
+}
+
+/* 1 if some byte of x is strictly between m and n (m <= 127, n <= 128). */
+static inline int swar_has_between(uint64_t x, unsigned m, unsigned n)
+{
+	uint64_t low = x & (SWAR_ONES * 127);
+	return ((SWAR_ONES * (127 + n) - low) & ~x & (low + SWAR_ONES * (127 - m)) & SWAR_HIGH) != 0;
+}
 
 /* Han ideographs (CJK unified, extensions, compatibility), counted one word each. */
 static inline int cp_is_han(int32_t cp)
@@ -85,6 +139,9 @@ enum clean_regex {
 	RE_COUNT
 };
 
+/* The longest n-gram the repetition rules hash, in units (10-grams of CJK character pairs). */
+#define NGRAM_MAX 20
+
 struct hash_slot {
 	uint64_t key;
 	uint32_t gen, count, first;
@@ -98,6 +155,9 @@ struct cleaner {
 	int block_dirty;		/* block_source changed since block was compiled */
 	pcre2_match_data *match;
 	struct unit_list units;
+	uint64_t *prefix;		/* (units.nr + 1) polynomial hashes of the units' prefixes */
+	size_t prefix_alloc;
+	uint64_t power[NGRAM_MAX + 1];	/* NGRAM_BASE^n */
 	struct hash_slot *table;	/* for n-gram and line counts, cleared by bumping gen */
 	size_t table_size;
 	uint32_t gen;

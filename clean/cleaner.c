@@ -137,7 +137,8 @@ static enum clean_rule filter_record(struct cleaner *c, const struct record *r, 
 	for (size_t t = 0; t <= c->nturns; t++) {
 		const struct strbuf *sb = t < c->nturns ? &c->turns[t] : &out->field[FIELD_SYSTEM];
 		out->reject_field = t < c->nturns ? "history" : "system";
-		if (!c->rules.off[RULE_PROMPT_SCAFFOLDING] && cleaner_match(c, c->re[RE_SCAFFOLDING], sb->buf, sb->len))
+		if (!c->rules.off[RULE_PROMPT_SCAFFOLDING] && (anchors(sb->buf, sb->len) & ANCHOR_SCAFFOLDING) &&
+		    cleaner_match(c, c->re[RE_SCAFFOLDING], sb->buf, sb->len))
 			return out->reject = RULE_PROMPT_SCAFFOLDING;
 		if (cleaner_match(c, c->block, sb->buf, sb->len))
 			return out->reject = RULE_BLOCKLIST;

@@ -13,6 +13,7 @@
 #include "clean_internal.h"
 #include "../lib/util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,8 @@ static const char *const patterns[RE_COUNT] = {
 		"网页|前端|代码|脚本|样式|函数|程序",
 };
 
+static void ngram_powers(struct cleaner *c);
+
 static pcre2_code *compile(const char *pattern, size_t len, uint32_t flags, char *err, size_t errsize)
 {
 	int errcode;
@@ -88,6 +91,7 @@ struct cleaner *cleaner_new(const struct clean_rules *rules)
 		}
 	}
 	c->match = pcre2_match_data_create(4, NULL);
+	ngram_powers(c);
 	strbuf_init(&c->block_source, 0);
 	return c;
 }
@@ -102,6 +106,7 @@ void cleaner_free(struct cleaner *c)
 	pcre2_match_data_free(c->match);
 	strbuf_release(&c->block_source);
 	free(c->units.items);
+	free(c->prefix);
 	free(c->table);
 	for (int i = 0; i < 3; i++)
 		strbuf_release(&c->prose[i]);
@@ -229,12 +234,41 @@ static struct hash_slot *table_slot(struct cleaner *c, uint64_t key, uint32_t fi
 	}
 }
 
-static uint64_t ngram_key(const struct text_unit *u, size_t n)
+/*
+ * N-grams are keyed by a polynomial hash of the units' hashes (modulo
+ * 2^64, odd base), so the key of any n-gram is two prefix hashes away:
+ * O(1) per n-gram however long, instead of n multiplications. The known
+ * weakness of hashing modulo 2^64 (Thue-Morse strings collide) needs
+ * strings of thousands of units; n-grams here have at most NGRAM_MAX.
+ */
+#define NGRAM_BASE 0x9E3779B97F4A7C15ULL	/* odd */
+
+static void ngram_powers(struct cleaner *c)
 {
-	uint64_t k = 0x9E3779B97F4A7C15ULL * n;
-	for (size_t j = 0; j < n; j++)
-		k = (k ^ u[j].hash) * 0xff51afd7ed558ccdULL + (k >> 31);
-	return k | 1;
+	c->power[0] = 1;
+	for (int n = 1; n <= NGRAM_MAX; n++)
+		c->power[n] = c->power[n - 1] * NGRAM_BASE;
+}
+
+/* Fills c->prefix for the units in c->units. */
+static void ngram_prefixes(struct cleaner *c)
+{
+	const struct text_unit *u = c->units.items;
+	size_t nr = c->units.nr;
+	if (c->prefix_alloc < nr + 1) {
+		free(c->prefix);
+		c->prefix_alloc = nr + 1 > 2 * c->prefix_alloc ? nr + 1 : 2 * c->prefix_alloc;
+		c->prefix = xmalloc(c->prefix_alloc * sizeof(*c->prefix));
+	}
+	c->prefix[0] = 0;
+	for (size_t i = 0; i < nr; i++)
+		c->prefix[i + 1] = c->prefix[i] * NGRAM_BASE + u[i].hash;
+}
+
+/* The key of units [i, i + n); ngram_prefixes filled the prefixes. */
+static inline uint64_t ngram_key(const struct cleaner *c, size_t i, size_t n)
+{
+	return c->prefix[i + n] - c->prefix[i] * c->power[n];
 }
 
 /* Share of characters covered by the most frequent n-gram (Gopher top n-gram). */
@@ -245,11 +279,12 @@ static double top_ngram_fraction(struct cleaner *c, size_t n, size_t total_chars
 	uint32_t best = 0, best_first = 0;
 	if (top_count)
 		*top_count = 0;
+	assert(n <= NGRAM_MAX);
 	if (nr < n || !total_chars)
 		return 0;
 	table_prepare(c, nr);
 	for (size_t i = 0; i + n <= nr; i++) {
-		struct hash_slot *s = table_slot(c, ngram_key(u + i, n), (uint32_t)i);
+		struct hash_slot *s = table_slot(c, ngram_key(c, i, n), (uint32_t)i);
 		if (++s->count > best) {
 			best = s->count;
 			best_first = s->first;
@@ -270,11 +305,12 @@ static double dup_ngram_fraction(struct cleaner *c, size_t n, size_t total_chars
 {
 	const struct text_unit *u = c->units.items;
 	size_t nr = c->units.nr, dup = 0, i = 0;
+	assert(n <= NGRAM_MAX);
 	if (nr < n || !total_chars)
 		return 0;
 	table_prepare(c, nr);
 	while (i + n <= nr) {
-		struct hash_slot *s = table_slot(c, ngram_key(u + i, n), (uint32_t)i);
+		struct hash_slot *s = table_slot(c, ngram_key(c, i, n), (uint32_t)i);
 		if (s->count++) {
 			for (size_t j = 0; j < n; j++)
 				dup += u[i + j].chars;
@@ -541,6 +577,7 @@ static enum clean_rule repetition(struct cleaner *c)
 		total += c->units.items[i].chars;
 		single += c->units.items[i].chars == 1;
 	}
+	ngram_prefixes(c);
 	/*
 	 * Gopher's n-grams are n words. Where most units are single (CJK)
 	 * characters, a Chinese word is about two of them, so n-grams twice

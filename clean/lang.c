@@ -17,18 +17,23 @@ const char *clean_lang_name(enum clean_lang l)
 	return (unsigned)l < LANG_COUNT ? names[l] : "";
 }
 
-/* text_stats reserves room for one unit per byte first, so this never grows. */
-static inline void add_unit(struct unit_list *units, uint64_t hash, uint32_t chars)
+/* text_stats reserves room for one unit per byte first, so this never grows; items NULL: no units wanted. */
+static inline void add_unit(struct text_unit *items, size_t *nr, uint64_t hash, uint32_t chars)
 {
-	if (!units)
+	if (!items)
 		return;
-	units->items[units->nr].hash = hash | 1;	/* never 0: 0 marks an empty hash slot */
-	units->items[units->nr].chars = chars;
-	units->nr++;
+	items[*nr].hash = hash | 1;	/* never 0: 0 marks an empty hash slot */
+	items[*nr].chars = chars;
+	(*nr)++;
 }
 
 #define FNV_START 0xcbf29ce484222325ULL
 #define FNV_MUL 0x100000001b3ULL
+
+static inline int ascii_letter(unsigned c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
 
 static int is_url_start(const char *s, size_t len, size_t i)
 {
@@ -39,28 +44,31 @@ static int is_url_start(const char *s, size_t len, size_t i)
 	       (len - i >= 4 && !memcmp(s + i, "www.", 4));
 }
 
-void text_stats(const char *s, size_t len, struct text_stats *st, struct unit_list *units)
+void text_stats(const char *s, size_t len, struct text_stats *out, struct unit_list *units)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n;
+	size_t i = 0, n, nunits = 0;
 	int in_word = 0, word_script = 0;	/* 0 none yet, 1 latin, 2 other */
 	uint64_t h = FNV_START;
 	uint32_t wchars = 0;
+	/* counted in locals, which the compiler keeps in registers, and stored at the end */
+	struct text_stats counts, *st = &counts;
+	struct text_unit *items = NULL;
 
 	memset(st, 0, sizeof(*st));
 	if (units) {
-		units->nr = 0;
 		if (units->alloc < len + 1) {
 			units->alloc = len + 1;
 			free(units->items);
 			units->items = xmalloc(units->alloc * sizeof(*units->items));
 		}
+		items = units->items;
 	}
 #define END_WORD() do { \
 		if (in_word) { \
 			if (word_script == 1) st->latin_words++; \
 			else if (word_script == 2) st->other_words++; \
-			add_unit(units, h, wchars); \
+			add_unit(items, &nunits, h, wchars); \
 			in_word = 0; \
 		} \
 	} while (0)
@@ -75,18 +83,26 @@ void text_stats(const char *s, size_t len, struct text_stats *st, struct unit_li
 	while (i < len) {
 		unsigned c = u[i];
 		if (c < 0x80) {
-			if (c == 'h' || c == 'w') {
-				if (is_url_start(s, len, i)) {
+			if (ascii_letter(c)) {
+				/*
+				 * A run of letters at once. A URL can only start at
+				 * the first (is_url_start wants no letter before it).
+				 */
+				size_t start = i;
+				if ((c == 'h' || c == 'w') && is_url_start(s, len, i)) {
 					size_t j = i;
 					while (j < len && u[j] > ' ' && u[j] < 0x80)
 						j++;
 					st->url_chars += j - i;
 				}
-			}
-			if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') {
 				WORD_CHAR(c | 0x20, 1);
-				st->chars++;
-			} else if (c >= '0' && c <= '9') {
+				for (i++; i < len && ascii_letter(u[i]); i++)
+					h = (h ^ (uint64_t)(u[i] | 0x20)) * FNV_MUL;
+				wchars += (uint32_t)(i - start - 1);
+				st->chars += i - start;
+				continue;
+			}
+			if (c >= '0' && c <= '9') {
 				WORD_CHAR(c, 0);
 				st->digits++;
 				st->chars++;
@@ -101,7 +117,7 @@ void text_stats(const char *s, size_t len, struct text_stats *st, struct unit_li
 			i++;
 			continue;
 		}
-		int32_t cp = utf8_decode(u + i, len - i, &n);
+		int32_t cp = utf8_decode_fast(u + i, len - i, &n);
 		i += n;
 		if (cp < 0 || cp == CP_REPLACEMENT) {
 			END_WORD();
@@ -109,15 +125,16 @@ void text_stats(const char *s, size_t len, struct text_stats *st, struct unit_li
 			st->chars++;
 			continue;
 		}
-		if (cp_is_cjk_word(cp)) {
+		int han = cp_is_han(cp);
+		if (han || cp_is_kana(cp)) {
 			END_WORD();
-			if (cp_is_han(cp))
+			if (han)
 				st->han++;
 			else
 				st->kana++;
 			st->words++;
 			st->chars++;
-			add_unit(units, (uint64_t)cp * 0x9E3779B97F4A7C15ULL, 1);
+			add_unit(items, &nunits, (uint64_t)cp * 0x9E3779B97F4A7C15ULL, 1);
 			continue;
 		}
 		utf8proc_category_t cat = utf8proc_category(cp);
@@ -153,6 +170,9 @@ void text_stats(const char *s, size_t len, struct text_stats *st, struct unit_li
 		}
 	}
 	END_WORD();
+	*out = counts;
+	if (units)
+		units->nr = nunits;
 #undef END_WORD
 #undef WORD_CHAR
 }

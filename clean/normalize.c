@@ -237,6 +237,12 @@ static void map_chars(struct strbuf *out, const char *s, size_t len, int nfkc, i
 	while (i < len) {
 		size_t start = i;
 		/* fast path: printable ASCII */
+		while (i + 8 <= len) {
+			uint64_t x = swar_load(u + i);
+			if ((x & SWAR_HIGH) || swar_has_less(x, 0x20) || swar_has_byte(x, 0x7F))
+				break;
+			i += 8;
+		}
 		while (i < len && u[i] >= 0x20 && u[i] < 0x7F)
 			i++;
 		if (i > start) {
@@ -246,7 +252,7 @@ static void map_chars(struct strbuf *out, const char *s, size_t len, int nfkc, i
 		}
 		/* fast path: CJK and other characters that pass through unchanged */
 		while (i < len && u[i] >= 0xC2) {
-			int32_t c = utf8_decode(u + i, len - i, &n);
+			int32_t c = utf8_decode_fast(u + i, len - i, &n);
 			if (c < 0x3001 || (c >= 0xD800 && c < 0xFF00) || c >= 0xFFE0 ||
 			    (c >= 0xFF10 && c <= 0xFF5A) || is_marked(nfkc ? nfkc_unsafe : nfc_unsafe, c))
 				break;
@@ -605,10 +611,17 @@ static void layout_prose(struct layout *l, const char *s, size_t len)
 			i++;
 		} else {
 			/* copy words and the single spaces between them in one go */
+			const unsigned char *u = (const unsigned char *)s;
 			size_t start = i;
 			layout_flush(l);
 			while (i < len) {
-				char d = s[i];
+				unsigned char d = u[i];
+				if (d > ' ') {
+					i++;	/* most bytes: no layout meaning */
+					while (i + 8 <= len && !swar_has_less(swar_load(u + i), ' ' + 1))
+						i += 8;
+					continue;
+				}
 				if (d == '\n' || d == '\t' || d == IDEO_SPACE)
 					break;
 				if (d == ' ' && (i + 1 >= len || s[i + 1] == ' ' || s[i + 1] == '\n' ||

@@ -387,13 +387,25 @@ static int after_version_word(const char *s, size_t i)
 	return 0;
 }
 
+/* Bytes a number-shaped match can start with: digits, '+' and '('. */
+static const unsigned char number_start[256] = {
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+	['8'] = 1, ['9'] = 1, ['+'] = 1, ['('] = 1,
+};
+
 static void scan_numbers(const char *s, size_t len, struct span_list *spans)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 	while (i < len) {
-		unsigned c = u[i];
-		if (!(is_digit(c) || c == '+' || c == '(') || !left_ok(u, i)) {
+		if (!number_start[u[i]]) {
+			i++;
+			/* '(' is 0x28, '+' 0x2B, digits 0x30-0x39 */
+			while (i + 8 <= len && !swar_has_between(swar_load(u + i), 0x27, 0x3A))
+				i += 8;
+			continue;
+		}
+		if (!left_ok(u, i)) {
 			i++;
 			continue;
 		}
