@@ -105,6 +105,9 @@ enum html_parse_flags {
 	 * else will read: no links followed, no --qa or --content XPath.
 	 */
 	HTML_TEXT_ONLY = 1 << 0,
+	/* With HTML_TEXT_ONLY: keep what link extraction reads too (a, link,
+	 * area and base with their href and rel), for the crawler. */
+	HTML_KEEP_LINKS = 1 << 1,
 };
 htmlDocPtr html_parse_flags(const char *utf8, size_t len, const char *url, unsigned flags);
 

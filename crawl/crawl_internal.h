@@ -23,14 +23,15 @@
 /*
  * Appends s to out without comments and without script, style, svg and
  * template elements (start tag to matching end tag; unclosed ones to the
- * end, as a browser reads them). text_only, for a page only main-text
- * extraction reads, also drops what it never looks at: attributes other
+ * end, as a browser reads them). With HTML_TEXT_ONLY in flags, for a page
+ * only main-text extraction reads, it also drops what that never looks at: attributes other
  * than class, id, role, lang, hidden, aria-hidden/-modal and a hiding
  * style; img, meta, input, button, select and similar elements; empty
  * inline elements; runs of white space outside <pre> (cut to their first
- * character). Title text is kept as is.
+ * character). Title text is kept as is. HTML_KEEP_LINKS keeps what link
+ * extraction reads besides: a, link, area and base, with href and rel.
  */
-void html_strip_raw(const char *s, size_t len, int text_only, struct strbuf *out);
+void html_strip_raw(const char *s, size_t len, unsigned flags, struct strbuf *out);
 
 /* ---- html.c: what an element says about itself ---- */
 enum tag_kind {

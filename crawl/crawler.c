@@ -494,7 +494,10 @@ static int store_page(struct crawler *c, struct transfer *t, const char *ct, int
 	extraction_init(&e);
 	charset_decode(t->body.buf, t->body.len, ct, &utf8);
 	if (is_html) {
-		htmlDocPtr doc = html_parse(utf8.buf, utf8.len, final_url);
+		/* without XPath rules, the tree holds only what extraction and links read */
+		unsigned lean = s->xr.qa_question || s->xr.content_xpath
+				? 0 : HTML_TEXT_ONLY | HTML_KEEP_LINKS;
+		htmlDocPtr doc = html_parse_flags(utf8.buf, utf8.len, final_url, lean);
 		struct link_ctx l = { c, s, t->page.depth };
 		extract_links(doc, final_url, on_link, &l);
 		if (s->xr.qa_question)

@@ -52,8 +52,11 @@ static const char *find_close(const char *p, const char *end, const char *name, 
  * class lists, data-* state, srcset, href), and libxml2 copies them
  * character by character. Style is kept only when it can hide the element.
  */
-static int attr_unread(const char *name, size_t n, const char *value, size_t vlen)
+static int attr_unread(const char *name, size_t n, const char *value, size_t vlen, int links)
 {
+	if (links && ((n == 4 && !strncasecmp(name, "href", 4)) ||
+		      (n == 3 && !strncasecmp(name, "rel", 3))))
+		return 0;	/* the crawler follows them */
 	static const char *const text_attrs[] = { "class", "id", "role", "style", "hidden",
 		"aria-hidden", "aria-modal", "lang" };
 	size_t i;
@@ -80,7 +83,7 @@ static int attr_unread(const char *name, size_t n, const char *value, size_t vle
  * which moves past them. *self_closing tells whether the tag ended "/>".
  */
 static const char *scan_tag(const char *p, const char *end, const char **copied,
-			    struct strbuf *out, int *self_closing)
+			    struct strbuf *out, int links, int *self_closing)
 {
 	*self_closing = 0;
 	while (p < end) {
@@ -119,7 +122,7 @@ static const char *scan_tag(const char *p, const char *end, const char **copied,
 				p = q;
 			}
 		}
-		if (out && attr_unread(name, n, value, vlen) && attr >= *copied) {
+		if (out && attr_unread(name, n, value, vlen, links) && attr >= *copied) {
 			strbuf_add(out, *copied, (size_t)(attr - *copied));
 			*copied = p;
 		}
@@ -134,8 +137,10 @@ static const char *scan_tag(const char *p, const char *end, const char **copied,
  * ("a<span> </span>b" keeps its space: it is not empty).
  */
 static const char *empty_inline_end(const char *name, size_t n, const char *after,
-				    const char *end)
+				    const char *end, int links)
 {
+	if (links && n == 1 && (*name | 0x20) == 'a')
+		return NULL;	/* <a href="..."></a> is still a link */
 	static const char *const inline_tags[] = { "span", "i", "a", "b", "em", "strong",
 		"small", "font", "u", "s" };
 	if ((size_t)(end - after) < n + 3 || after[0] != '<' || after[1] != '/' ||
@@ -178,7 +183,7 @@ enum raw_kind {
 	LEAN_DROP,	/* text only: dropped to its end tag (button, select) */
 };
 
-static enum raw_kind raw_kind_of(const char *name, size_t n, int text_only, int *known)
+static enum raw_kind raw_kind_of(const char *name, size_t n, int text_only, int links, int *known)
 {
 	static const struct {
 		const char *name;
@@ -201,6 +206,9 @@ static enum raw_kind raw_kind_of(const char *name, size_t n, int text_only, int 
 			enum raw_kind kind = raw[k].kind;
 			if (kind >= LEAN_VOID && !text_only)
 				return RAW_KEEP;	/* an ordinary tag */
+			if (links && ((n == 4 && !strncasecmp(name, "link", 4)) ||
+				      (n == 4 && !strncasecmp(name, "area", 4))))
+				return RAW_KEEP;	/* may carry a link to follow */
 			if (text_only && n == 8 && !strncasecmp(name, "textarea", 8))
 				kind = LEAN_DROP;
 			*known = 1;
@@ -209,9 +217,10 @@ static enum raw_kind raw_kind_of(const char *name, size_t n, int text_only, int 
 	return RAW_KEEP;
 }
 
-void html_strip_raw(const char *s, size_t len, int text_only, struct strbuf *out)
+void html_strip_raw(const char *s, size_t len, unsigned flags, struct strbuf *out)
 {
 	const char *p = s, *end = s + len, *copied = s;
+	int text_only = (flags & HTML_TEXT_ONLY) != 0, links = text_only && (flags & HTML_KEEP_LINKS);
 	int in_pre = 0;		/* inside <pre>: white space is kept as it is */
 	strbuf_grow(out, len);
 	while (p < end) {
@@ -250,17 +259,17 @@ void html_strip_raw(const char *s, size_t len, int text_only, struct strbuf *out
 			p++;
 		size_t n = (size_t)(p - name);
 		int self_closing, known;
-		enum raw_kind kind = raw_kind_of(name, n, text_only, &known);
+		enum raw_kind kind = raw_kind_of(name, n, text_only, links, &known);
 		size_t out_mark = out->len;
 		const char *copied_mark = copied;
-		const char *after = scan_tag(p, end, &copied, !known && text_only ? out : NULL,
+		const char *after = scan_tag(p, end, &copied, !known && text_only ? out : NULL, links,
 					     &self_closing);
 		if (!known) {
 			if (n == 3 && !strncasecmp(name, "pre", 3))
 				in_pre++;
 			p = after;	/* an ordinary tag */
 			const char *empty_end;
-			if (text_only && (empty_end = empty_inline_end(name, n, after, end))) {
+			if (text_only && (empty_end = empty_inline_end(name, n, after, end, links))) {
 				/* "<i class='icon'></i>": no text, no break, nothing to parse */
 				out->len = out_mark;
 				strbuf_add(out, copied_mark, (size_t)(lt - copied_mark));
@@ -317,7 +326,7 @@ htmlDocPtr html_parse_flags(const char *utf8, size_t len, const char *url, unsig
 		   HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NOBLANKS;
 	struct strbuf lean = STRBUF_INIT;
 	/* see the top of the file: libxml2 never sees what nothing reads */
-	html_strip_raw(utf8, len, (flags & HTML_TEXT_ONLY) != 0, &lean);
+	html_strip_raw(utf8, len, flags, &lean);
 	len = lean.len > INT32_MAX ? INT32_MAX : lean.len;
 	htmlDocPtr doc = htmlReadMemory(len ? lean.buf : "<html></html>", len ? (int)len : 13,
 					url, "UTF-8", opts);

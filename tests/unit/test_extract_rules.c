@@ -20,6 +20,52 @@ static char *strip(const char *html, int text_only)
 	return strbuf_detach(&sb, NULL);
 }
 
+static void collect_link(void *ctx, const char *url, int rel_next)
+{
+	struct strbuf *sb = ctx;
+	strbuf_addf(sb, "%s%s ", url, rel_next ? " (next)" : "");
+}
+
+static char *links_of(const char *html, unsigned flags)
+{
+	struct strbuf sb = STRBUF_INIT;
+	htmlDocPtr doc = html_parse_flags(html, strlen(html), NULL, flags);
+	extract_links(doc, "http://h.example/d/", collect_link, &sb);
+	xmlFreeDoc(doc);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* The crawler's lean parse (text and links): the same links as a full parse,
+ * image-only and empty anchors, <link rel=next>, <area> and <base> included;
+ * other attributes still cut. */
+static void test_lean_parse_keeps_links(void **state)
+{
+	static const char page[] =
+		"<html><head><base href='/b/'><link rel='next' href='p2'>"
+		"<link rel='stylesheet' href='s.css'></head><body data-x='1'>"
+		"<nav class='menu'><a href='x' data-track='t' title='X'>X</a> "
+		"<a href='/img'><img src='i.png' alt='pic'></a><a href='empty'></a>"
+		"<map><area href='/area' alt='a'></map></nav>"
+		"<p class='c'>Text <a rel='nofollow next' href='/n'>next</a></p></body></html>";
+	(void)state;
+	char *full = links_of(page, 0);
+	char *lean = links_of(page, HTML_TEXT_ONLY | HTML_KEEP_LINKS);
+	assert_string_equal(full, "http://h.example/b/p2 (next) http://h.example/b/x "
+			    "http://h.example/img http://h.example/b/empty http://h.example/area "
+			    "http://h.example/n (next) ");
+	assert_string_equal(lean, full);
+	free(full);
+	free(lean);
+	char *s = strip("<a href='x' data-track='t' title='X' class='c'>X</a><a href='e'></a>",
+			HTML_TEXT_ONLY | HTML_KEEP_LINKS);
+	assert_string_equal(s, "<a href='x' class='c'>X</a><a href='e'></a>");
+	free(s);
+	/* text only: no links kept */
+	s = strip("<a href='x' class='c'>X</a><a href='e'></a>", HTML_TEXT_ONLY);
+	assert_string_equal(s, "<a class='c'>X</a>");
+	free(s);
+}
+
 static void test_strip_raw_elements(void **state)
 {
 	(void)state;
@@ -262,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_lines_dropped_outside_pre),
 		cmocka_unit_test(test_signature_pruned_despite_post_word),
 		cmocka_unit_test(test_qa_votes_beside_the_answer_text),
+		cmocka_unit_test(test_lean_parse_keeps_links),
 	};
 	return RUN_TESTS(tests);
 }
