@@ -662,10 +662,11 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 	strbuf_release(&redirect_to);
 }
 
-static void finish_transfers(struct crawler *c)
+/* Commits every transfer that has finished; returns how many did. */
+static int finish_transfers(struct crawler *c)
 {
 	CURLMsg *msg;
-	int left, in_tx = 0;
+	int left, in_tx = 0, finished = 0;
 	/*
 	 * Everything that finished since the last look is committed in one
 	 * transaction, before any of the freed slots is given a new request.
@@ -673,6 +674,7 @@ static void finish_transfers(struct crawler *c)
 	while (!c->failed && (msg = curl_multi_info_read(c->multi, &left))) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		finished++;
 		if (!in_tx) {
 			if (corpus_exec(c->db, "BEGIN IMMEDIATE")) {
 				c->failed = 1;
@@ -707,6 +709,7 @@ static void finish_transfers(struct crawler *c)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 		c->failed = 1;
 	}
+	return finished;
 }
 
 /* 1 if there is nothing to start now or soon (for this run). */
@@ -815,11 +818,11 @@ int crawl_sites(sqlite3 *db, int64_t run_id, const int64_t *source_ids,
 			break;
 		int running;
 		curl_multi_perform(c.multi, &running);
-		finish_transfers(&c);
+		/* freed slots take new requests before anything waits on the network */
+		if (finish_transfers(&c))
+			continue;
 		if (c.active || wait > 0)
 			curl_multi_poll(c.multi, NULL, 0, (int)(c.active ? 20 : wait * 1000), NULL);
-		curl_multi_perform(c.multi, &running);
-		finish_transfers(&c);
 	}
 	/* the corpus failed: abandon what is in flight (it stays pending) */
 	for (size_t i = 0; i < c.live_nr; i++) {
