@@ -219,6 +219,8 @@ void layer_backward(struct train_model *tm, struct train_workspace *ws, const st
 
 	/* MLP: x_out = x2 + down(silu(gate(xn2)) · up(xn2)) */
 	memset(ws->dh, 0, nn * F * sizeof(float));
+	/* the shared h and xn hold another layer's values: recompute this one's */
+	swiglu_fwd(a->h, a->g, a->u, nn * F);
 	linear_backward(tm, ws, l, LORA_DOWN, a->h, n, dx_out, ws->dh, a->lu[LORA_DOWN], training,
 			step);
 	{	/* ws->dh becomes d up */
@@ -226,6 +228,7 @@ void layer_backward(struct train_model *tm, struct train_workspace *ws, const st
 		parallel_ranges(nn * F, 1 << 14, swiglu_bwd_range, &j);
 	}
 	memset(ws->dxn, 0, nn * D * sizeof(float));
+	rmsnorm_fwd(a->xn2, a->rms2, a->x2, w->mlp_norm, n, D, (float)c->rms_eps);
 	linear_backward(tm, ws, l, LORA_GATE, a->xn2, n, ws->dg, ws->dxn, a->lu[LORA_GATE], training,
 			step);
 	linear_backward(tm, ws, l, LORA_UP, a->xn2, n, ws->dh, ws->dxn, a->lu[LORA_UP], training,
@@ -241,6 +244,7 @@ void layer_backward(struct train_model *tm, struct train_workspace *ws, const st
 	attention_backward(tm, ws, b, l, a);
 	if (dx_in)
 		memset(ws->dxn, 0, nn * D * sizeof(float));
+	rmsnorm_fwd(a->xn1, a->rms1, x, w->attn_norm, n, D, (float)c->rms_eps);
 	linear_backward(tm, ws, l, LORA_Q, a->xn1, n, ws->dq, dx_in ? ws->dxn : NULL, a->lu[LORA_Q],
 			training, step);
 	linear_backward(tm, ws, l, LORA_K, a->xn1, n, ws->dk, dx_in ? ws->dxn : NULL, a->lu[LORA_K],

@@ -221,12 +221,13 @@ static void workspace_free(struct train_workspace *ws)
 	free(ws->xs);
 	for (int i = 0; i < ws->nacts; i++) {
 		struct layer_acts *a = &ws->acts[i];
-		free(a->xn1); free(a->rms1); free(a->q); free(a->k); free(a->v); free(a->att);
-		free(a->x2); free(a->xn2); free(a->rms2); free(a->g); free(a->u); free(a->h);
+		free(a->rms1); free(a->q); free(a->k); free(a->v); free(a->att);
+		free(a->x2); free(a->rms2); free(a->g); free(a->u);
 		for (int k = 0; k < LORA_MODULES; k++)
 			free(a->lu[k]);
 	}
 	free(ws->acts);
+	free(ws->xn); free(ws->h);
 	free(ws->hfin); free(ws->rmsf); free(ws->inv_freq);
 	free(ws->xd); free(ws->du); free(ws->dx); free(ws->dx2); free(ws->dxn); free(ws->dres);
 	free(ws->dq); free(ws->dk); free(ws->dv); free(ws->datt); free(ws->dg); free(ws->dh);
@@ -264,13 +265,17 @@ static struct train_workspace *workspace_get(struct train_model *tm, int n, int 
 		ws->xs[l] = FLOATS(nn * D);
 	ws->nacts = tm->checkpointing ? 1 : c->layers;
 	ws->acts = xcalloc((size_t)ws->nacts, sizeof(*ws->acts));
+	ws->xn = FLOATS(nn * D);
+	ws->h = FLOATS(nn * F);
 	for (int i = 0; i < ws->nacts; i++) {
 		struct layer_acts *a = &ws->acts[i];
-		a->xn1 = FLOATS(nn * D); a->rms1 = FLOATS(nn);
+		a->xn1 = a->xn2 = ws->xn;
+		a->h = ws->h;
+		a->rms1 = FLOATS(nn);
 		a->q = FLOATS(nn * qd); a->k = FLOATS(nn * kvd); a->v = FLOATS(nn * kvd);
 		a->att = FLOATS(nn * qd); a->x2 = FLOATS(nn * D);
-		a->xn2 = FLOATS(nn * D); a->rms2 = FLOATS(nn);
-		a->g = FLOATS(nn * F); a->u = FLOATS(nn * F); a->h = FLOATS(nn * F);
+		a->rms2 = FLOATS(nn);
+		a->g = FLOATS(nn * F); a->u = FLOATS(nn * F);
 		for (int k = 0; k < LORA_MODULES; k++)
 			if (!tm->full && (tm->lora.cfg.targets & (1u << k)))
 				a->lu[k] = FLOATS(nn * r);
@@ -296,11 +301,11 @@ size_t train_activation_bytes(const struct train_model *tm, int n, int longest)
 	size_t D = (size_t)c->hidden, F = (size_t)c->intermediate;
 	size_t qd = (size_t)c->heads * c->head_dim, kvd = (size_t)c->kv_heads * c->head_dim;
 	size_t r = tm->full ? 0 : (size_t)tm->lora.cfg.rank, nn = (size_t)n;
-	size_t per_layer = nn * (4 * D + 2 * qd + 2 * kvd + 3 * F + 2 + LORA_MODULES * r);
+	size_t per_layer = nn * (D + 2 * qd + 2 * kvd + 2 * F + 2 + LORA_MODULES * r);
 	size_t layers = tm->checkpointing ? 1 : (size_t)c->layers;
 	size_t maxin = F > D ? F : D;
 	size_t total = (size_t)(c->layers + 1) * nn * D + layers * per_layer +
-		       nn * (D + 1 + maxin + r + 4 * D + 2 * qd + 2 * kvd + 2 * F) +
+		       nn * (D + 1 + maxin + r + 4 * D + 2 * qd + 2 * kvd + 2 * F) + nn * (D + F) +
 		       2 * (size_t)parallel_threads() * longest * longest +
 		       (size_t)LOSS_ROWS * (c->vocab + 2 * D);
 	return total * sizeof(float);
@@ -471,6 +476,12 @@ static void swiglu_range(void *arg, size_t lo, size_t hi)
 	}
 }
 
+void swiglu_fwd(float *h, const float *g, const float *u, size_t n)
+{
+	struct elementwise e = { h, g, u };
+	parallel_ranges(n, 1 << 14, swiglu_range, &e);
+}
+
 /* One segment's attention for the query heads of one key/value head. */
 static void attention_task(void *arg, int task)
 {
@@ -517,10 +528,7 @@ void layer_forward(struct train_model *tm, struct train_workspace *ws, const str
 	rmsnorm_fwd(a->xn2, a->rms2, a->x2, w->mlp_norm, n, D, eps);
 	linear_forward(tm, ws, l, LORA_GATE, a->xn2, n, a->g, a->lu[LORA_GATE], training, step);
 	linear_forward(tm, ws, l, LORA_UP, a->xn2, n, a->u, a->lu[LORA_UP], training, step);
-	{	/* h = silu(g) * u */
-		struct elementwise e = { a->h, a->g, a->u };
-		parallel_ranges(nn * F, 1 << 14, swiglu_range, &e);
-	}
+	swiglu_fwd(a->h, a->g, a->u, nn * F);
 	linear_forward(tm, ws, l, LORA_DOWN, a->h, n, x_out, a->lu[LORA_DOWN], training, step);
 	add_parallel(x_out, a->x2, nn * D);
 }
