@@ -104,6 +104,40 @@ static void run_qa(const char *html, const char *q, const char *a, const char *i
 	xmlFreeDoc(doc);
 }
 
+/* The vote count may sit in the answer's wrapper while the XPath selects the text. */
+static void test_qa_votes_beside_the_answer_text(void **state)
+{
+	(void)state;
+	struct qa_list l = { NULL, 0, 0 };
+	/* the count sits in the answer's wrapper, the XPath selects the text */
+	run_qa("<h1>Why is my loaf dense?</h1><div id='answers'>"
+	       "<div class='answer'><div class='votes'>3</div><div class='post-text'>Knead longer.</div></div>"
+	       "<div class='answer'><div class='votes'>12</div><div class='post-text'>Your starter is "
+	       "weak.</div></div>"
+	       "<div class='answer'><div class='votes'>7</div><div class='post-text'>Too much flour.</div>"
+	       "</div></div>",
+	       "//h1", "//div[@class='post-text']", NULL, &l);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.items[0].output, "Your starter is weak.");
+	qa_list_release(&l);
+	/* a count outside the answers' wrappers (the question's) is not taken for an answer's */
+	run_qa("<div class='question'><span class='votes'>99</span><h1>Q?</h1></div><div id='answers'>"
+	       "<div class='answer'><div class='post-text'>First.</div></div>"
+	       "<div class='answer'><div class='votes'>2</div><div class='post-text'>Second.</div></div>"
+	       "</div>",
+	       "//h1", "//div[@class='post-text']", NULL, &l);
+	assert_string_equal(l.items[0].output, "Second.");
+	qa_list_release(&l);
+	/* answers grouped in pairs: a wrapper holding two answers lends its count to neither */
+	run_qa("<h1>Q?</h1><div id='answers'><div class='pair'>"
+	       "<div class='answer'><div class='post-text'>A.</div></div>"
+	       "<div class='answer'><span class='votes'>5</span><div class='post-text'>B.</div></div>"
+	       "</div><div class='pair'><div class='answer'><div class='post-text'>C.</div></div></div></div>",
+	       "//h1", "//div[@class='post-text']", NULL, &l);
+	assert_string_equal(l.items[0].output, "B.");
+	qa_list_release(&l);
+}
+
 static void test_qa_prefers_accepted_then_votes(void **state)
 {
 	(void)state;
@@ -170,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_forum_thread_keeps_every_post_in_order),
 		cmocka_unit_test(test_content_xpath),
 		cmocka_unit_test(test_qa_prefers_accepted_then_votes),
+		cmocka_unit_test(test_qa_votes_beside_the_answer_text),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_empty_and_hostile_input),
 	};

@@ -3,8 +3,8 @@
  * each on a small invented page: the byte scan that cuts script, style,
  * svg, comments and unread attributes before parsing; consent dialogs;
  * comment sections weighed per page; customer reviews; hidden product
- * tabs; repeated lines; poster signatures; Q&A vote counts beside the
- * answer text.
+ * tabs; repeated lines; poster signatures; the crawler's lean parse
+ * keeping links. (Q&A vote counts beside the answer text: test_crawl_extract.c.)
  */
 #include "unit.h"
 
@@ -255,46 +255,6 @@ static void test_signature_pruned_despite_post_word(void **state)
 	free(t);
 }
 
-static void run_qa(const char *html, const char *q, const char *a, struct qa_list *out)
-{
-	struct extract_rules rules = { NULL, q, a, NULL };
-	htmlDocPtr doc = html_parse(html, strlen(html), NULL);
-	assert_true(extract_qa(doc, &rules, out) >= 0);
-	xmlFreeDoc(doc);
-}
-
-static void test_qa_votes_beside_the_answer_text(void **state)
-{
-	(void)state;
-	struct qa_list l = { NULL, 0, 0 };
-	/* the count sits in the answer's wrapper, the XPath selects the text */
-	run_qa("<h1>Why is my loaf dense?</h1><div id='answers'>"
-	       "<div class='answer'><div class='votes'>3</div><div class='post-text'>Knead longer.</div></div>"
-	       "<div class='answer'><div class='votes'>12</div><div class='post-text'>Your starter is "
-	       "weak.</div></div>"
-	       "<div class='answer'><div class='votes'>7</div><div class='post-text'>Too much flour.</div>"
-	       "</div></div>",
-	       "//h1", "//div[@class='post-text']", &l);
-	assert_int_equal(l.nr, 1);
-	assert_string_equal(l.items[0].output, "Your starter is weak.");
-	qa_list_release(&l);
-	/* a count outside the answers' wrappers (the question's) is not taken for an answer's */
-	run_qa("<div class='question'><span class='votes'>99</span><h1>Q?</h1></div><div id='answers'>"
-	       "<div class='answer'><div class='post-text'>First.</div></div>"
-	       "<div class='answer'><div class='votes'>2</div><div class='post-text'>Second.</div></div>"
-	       "</div>",
-	       "//h1", "//div[@class='post-text']", &l);
-	assert_string_equal(l.items[0].output, "Second.");
-	qa_list_release(&l);
-	/* answers grouped in pairs: a wrapper holding two answers lends its count to neither */
-	run_qa("<h1>Q?</h1><div id='answers'><div class='pair'>"
-	       "<div class='answer'><div class='post-text'>A.</div></div>"
-	       "<div class='answer'><span class='votes'>5</span><div class='post-text'>B.</div></div>"
-	       "</div><div class='pair'><div class='answer'><div class='post-text'>C.</div></div></div></div>",
-	       "//h1", "//div[@class='post-text']", &l);
-	assert_string_equal(l.items[0].output, "B.");
-	qa_list_release(&l);
-}
 
 int main(void)
 {
@@ -307,7 +267,6 @@ int main(void)
 		cmocka_unit_test(test_hidden_tab_with_the_prose_is_kept),
 		cmocka_unit_test(test_repeated_lines_dropped_outside_pre),
 		cmocka_unit_test(test_signature_pruned_despite_post_word),
-		cmocka_unit_test(test_qa_votes_beside_the_answer_text),
 		cmocka_unit_test(test_lean_parse_keeps_links),
 	};
 	return RUN_TESTS(tests);
