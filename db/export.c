@@ -165,6 +165,13 @@ static struct assignment *assign_splits(sqlite3_stmt *select, const struct split
 
 static int out_open(struct out_file *f, const char *path)
 {
+	if (!strcmp(path, "-")) {	/* standard output: no temporary file, nothing to rename */
+		f->path = xstrdup("standard output");
+		f->tmp = NULL;
+		f->count = 0;
+		f->fp = stdout;
+		return 0;
+	}
 	f->path = xstrdup(path);
 	f->tmp = xstrfmt("%s.tmp-%ld", path, (long)getpid());
 	f->count = 0;
@@ -181,7 +188,11 @@ static int out_open(struct out_file *f, const char *path)
 static int out_close(struct out_file *f, int ok)
 {
 	int rc = 0;
-	if (f->fp) {
+	if (f->fp == stdout) {
+		if (fflush(stdout))
+			rc = ok ? error("cannot write to standard output: %s", strerror(errno)) : -1;
+		f->fp = NULL;
+	} else if (f->fp) {
 		if (fflush(f->fp) || fsync(fileno(f->fp)))
 			rc = ok ? error("cannot write '%s': %s", f->path, strerror(errno)) : -1;
 		if (fclose(f->fp) && !rc)
@@ -460,7 +471,7 @@ int cmd_export(int argc, char **argv)
 	long seed = 42;
 	int approved_only = 0, pretty = 0, no_info = 0;
 	struct option opts[] = {
-		OPT_STRING('o', "output", &output, "FILE", "file to write (required)"),
+		OPT_STRING('o', "output", &output, "FILE", "file to write (required; - for standard output)"),
 		OPT_CHOICE('f', "format", &format_name, "alpaca|jsonl|sharegpt", "output format (default alpaca)"),
 		OPT_STRING(0, "split", &split_spec, "NAME=FRAC,...", "split into files, e.g. train=0.9,val=0.05,test=0.05"),
 		OPT_INT(0, "seed", &seed, "N", 0, 2147483647, "seed for the split (default 42)"),
@@ -497,6 +508,13 @@ int cmd_export(int argc, char **argv)
 	if (!output) {
 		rc = usage_error(&export_help, "say where to write with -o FILE");
 		goto out;
+	}
+	if (!strcmp(output, "-")) {
+		if (split_spec) {
+			rc = usage_error(&export_help, "--split writes a file per split; give -o FILE, not -o -");
+			goto out;
+		}
+		no_info = 1;	/* there is no folder to put dataset_info.json in */
 	}
 	if (split_spec && parse_splits(split_spec, splits, &nsplits, &export_help)) {
 		rc = EXIT_USAGE;
@@ -676,8 +694,11 @@ int cmd_export(int argc, char **argv)
 		else if (!written)
 			warning("no records matched (stages %s%s%s)", stage_list.buf,
 				sources.nr ? ", --source" : "", where ? ", --where" : "");
+		int to_stdout = !strcmp(output, "-");
 		rc = run_end(&run, EXIT_OK, "%ld record%s written to %s%s%s", written, written == 1 ? "" : "s",
-			     nsplits ? "" : "'", nsplits ? "splits" : output, nsplits ? detail.buf : "'");
+			     nsplits || to_stdout ? "" : "'",
+			     nsplits ? "splits" : to_stdout ? "standard output" : output,
+			     nsplits ? detail.buf : to_stdout ? "" : "'");
 		strbuf_release(&detail);
 	}
 	for (int i = 0; i < ex.nfiles; i++)

@@ -48,6 +48,16 @@ is "$(py 'import json
 rows=[json.loads(l) for l in open("out/data.jsonl")]
 print(rows == json.load(open("out/data.json")))')" True "each line is the same object as in the array"
 
+# --- -o - writes to standard output ---
+run export -o - --format jsonl --stage raw
+is "$rc" 0 "-o - succeeds"
+is "$out" "$(cat out/data.jsonl)" "and writes the same lines to standard output"
+like "$err" "7 records written to standard output" "the summary says where they went"
+ok "$([ ! -e - ]; echo $?)" "no file named '-' is made"
+run export -o - --stage raw --split train=0.5,test=0.5
+is "$rc" 2 "-o - with --split is a usage error"
+like "$err" "give -o FILE" "that says what to do"
+
 # --- ShareGPT ---
 run export -o out/chat.json --format sharegpt --stage raw --source chats
 is "$rc" 0 "--format sharegpt succeeds"
