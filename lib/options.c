@@ -173,6 +173,12 @@ int parse_options(int argc, char **argv, const struct option *opts,
 			o = find_long(opts, a + 2, n);
 			if (!o) {
 				free(pos);
+				if (strpbrk(a, " \t\n")) {	/* no option has spaces: an argument (SQL "-- note") */
+					int shown = (int)strcspn(a, "\n");
+					return usage_error(help, "'%.*s%s' is read as an option; put -- before an "
+							   "argument that starts with '-'", shown > 30 ? 30 : shown,
+							   a, shown > 30 || a[shown] ? "..." : ""), PARSE_ERROR;
+				}
 				return usage_error(help, "unknown option '%.*s'", (int)n + 2, a), PARSE_ERROR;
 			}
 			if (eq) {

@@ -24,6 +24,15 @@ run export -o x.json --bogus
 is "$rc" 2 "an unknown option is a usage error"
 like "$err" "--bogus" "the message names the option"
 
+run sql "-- count them
+SELECT 1"
+is "$rc" 2 "SQL starting with a comment is read as an option"
+like "$err" "put -- before an argument" "and the message says how to pass it"
+run --db sqlcomment.db init
+run --db sqlcomment.db sql -- "-- count them
+SELECT 41 + 1"
+like "$out" "42" "which works after --"
+
 run export -o x.json --seed many
 is "$rc" 2 "a bad option value is a usage error"
 like "$err" "--seed" "the message names the option with the bad value"
