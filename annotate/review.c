@@ -3,7 +3,8 @@
  * (20 by default, the size a person can judge before adjusting a task's
  * prompt); each key press that decides something is committed at once in
  * its own transaction, so quitting, a lost connection or a crash loses
- * nothing but the record on screen.
+ * nothing but the record on screen. This file has the decisions, undo,
+ * edits, batches and the key loop; review_screen.c has the terminal.
  *
  * The screen is drawn with a handful of VT100 sequences only (home, clear
  * to end of line, bold/reverse, the alternate screen), each text line cut
@@ -13,293 +14,19 @@
  * Invariants:
  *  1. dec[i] describes what this session did to ids[i] and is exactly what
  *     the corpus holds: it is replaced only after the transaction commits.
- *  2. The terminal is restored on every way out: q, end of input, errors,
- *     and SIGTERM/SIGHUP (raw mode keeps Ctrl-C as a key).
+ *  2. The terminal is restored on every way out: q, end of input, errors
+ *     (tui_close), and SIGTERM/SIGHUP (review_screen.c; raw mode keeps
+ *     Ctrl-C as a key).
  */
-#include "annotate_internal.h"
-#include "../lib/text.h"
+#include "review_tui.h"
 #include "../lib/util.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <termios.h>
 #include <unistd.h>
 #include <jansson.h>
-
-enum key {
-	KEY_NONE = 0, KEY_EOF = -1, KEY_RESIZE = -2, KEY_UP = -3, KEY_DOWN = -4,
-	KEY_PGUP = -5, KEY_PGDN = -6, KEY_HOME = -7, KEY_END = -8, KEY_LEFT = -9,
-	KEY_RIGHT = -10, KEY_ESC = 27
-};
-
-enum line_style { STYLE_TEXT, STYLE_HEADING, STYLE_DIM };
-
-struct line {
-	char *text;
-	enum line_style style;
-};
-
-struct tui {
-	sqlite3 *db;
-	const struct record_filter *filter;
-	const char *author;
-	long batch_size;
-	int rows, cols;
-
-	/* the batch */
-	int64_t *ids;
-	struct decision *dec;
-	size_t nr, cur, *undo, undo_nr;
-	int64_t last_id;
-	int batch_no, at_end, no_more;
-
-	/* the record on screen */
-	struct review_item item;
-	int64_t item_id;	/* 0: nothing loaded */
-	int item_gone;
-	struct line *lines;
-	size_t lines_nr, lines_alloc, scroll;
-	int64_t draft_id;	/* a failed edit kept for the next 'e' */
-	struct strbuf draft;
-
-	char message[600];
-	long total[4];		/* per verdict, finished batches */
-	long skipped;
-};
-
-static struct termios saved_termios;
-static volatile sig_atomic_t resized, raw_on;
-
-static void put(const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		s += n;
-		len -= (size_t)n;
-	}
-}
-
-#define SCREEN_ENTER "\x1b[?1049h\x1b[?25l"
-#define SCREEN_LEAVE "\x1b[0m\x1b[?25h\x1b[?1049l"
-
-static void terminal_restore(void)
-{
-	if (!raw_on)
-		return;
-	put(SCREEN_LEAVE, sizeof(SCREEN_LEAVE) - 1);
-	tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_termios);
-	raw_on = 0;
-}
-
-static int terminal_raw(void)
-{
-	struct termios raw = saved_termios;
-	raw.c_iflag &= ~(tcflag_t)(BRKINT | ICRNL | INPCK | ISTRIP | IXON);
-	raw.c_oflag &= ~(tcflag_t)OPOST;
-	raw.c_cflag |= CS8;
-	raw.c_lflag &= ~(tcflag_t)(ECHO | ICANON | IEXTEN | ISIG);
-	raw.c_cc[VMIN] = 1;
-	raw.c_cc[VTIME] = 0;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw))
-		return error("cannot put the terminal in raw mode: %s", strerror(errno));
-	raw_on = 1;
-	put(SCREEN_ENTER, sizeof(SCREEN_ENTER) - 1);
-	return 0;
-}
-
-static void on_winch(int sig)
-{
-	(void)sig;
-	resized = 1;
-}
-
-static void on_fatal(int sig)
-{
-	terminal_restore();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void screen_size(struct tui *t)
-{
-	struct winsize ws;
-	t->rows = 24;
-	t->cols = 80;
-	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_row && ws.ws_col) {
-		t->rows = ws.ws_row;
-		t->cols = ws.ws_col;
-	}
-	if (t->rows < 8)
-		t->rows = 8;
-	if (t->cols < 20)
-		t->cols = 20;
-}
-
-/* ---- keys ---- */
-
-static int read_byte(int timeout_ms)
-{
-	struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
-	unsigned char c;
-	for (;;) {
-		if (resized)
-			return KEY_RESIZE;
-		int r = poll(&p, 1, timeout_ms);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			return KEY_NONE;
-		if (r < 0)
-			return KEY_EOF;
-		ssize_t n = read(STDIN_FILENO, &c, 1);
-		if (n == 1)
-			return c;
-		if (n < 0 && errno == EINTR)
-			continue;
-		return KEY_EOF;
-	}
-}
-
-static int read_key(void)
-{
-	int c = read_byte(-1);
-	if (c != 27)
-		return c;
-	int c2 = read_byte(50);
-	if (c2 == KEY_NONE)
-		return KEY_ESC;
-	if (c2 != '[' && c2 != 'O')
-		return KEY_NONE;
-	char seq[16];
-	size_t n = 0;
-	for (;;) {
-		int b = read_byte(50);
-		if (b < 0 || b == KEY_NONE)
-			return KEY_NONE;
-		if (n < sizeof(seq) - 1)
-			seq[n++] = (char)b;
-		if (b >= 0x40 && b <= 0x7e)
-			break;
-	}
-	seq[n] = '\0';
-	if (!strcmp(seq, "A")) return KEY_UP;
-	if (!strcmp(seq, "B")) return KEY_DOWN;
-	if (!strcmp(seq, "C")) return KEY_RIGHT;
-	if (!strcmp(seq, "D")) return KEY_LEFT;
-	if (!strcmp(seq, "5~")) return KEY_PGUP;
-	if (!strcmp(seq, "6~")) return KEY_PGDN;
-	if (!strcmp(seq, "H") || !strcmp(seq, "1~")) return KEY_HOME;
-	if (!strcmp(seq, "F") || !strcmp(seq, "4~")) return KEY_END;
-	return KEY_NONE;
-}
-
-/* ---- building the lines of a record ---- */
-
-static void add_line(struct tui *t, const char *text, enum line_style style)
-{
-	if (t->lines_nr == t->lines_alloc) {
-		t->lines_alloc = t->lines_alloc ? 2 * t->lines_alloc : 64;
-		t->lines = xrealloc(t->lines, t->lines_alloc * sizeof(*t->lines));
-	}
-	t->lines[t->lines_nr].text = xstrdup(text);
-	t->lines[t->lines_nr++].style = style;
-}
-
-static void clear_lines(struct tui *t)
-{
-	for (size_t i = 0; i < t->lines_nr; i++)
-		free(t->lines[i].text);
-	t->lines_nr = 0;
-}
-
-static void add_wrapped(struct tui *t, const char *text, const char *prefix, enum line_style style)
-{
-	struct string_list wrapped = STRING_LIST_INIT;
-	struct strbuf sb = STRBUF_INIT;
-	size_t pw = text_width(prefix, strlen(prefix));
-	wrap_text(text, strlen(text), (size_t)t->cols - 1 - pw, &wrapped);
-	for (size_t i = 0; i < wrapped.nr; i++) {
-		strbuf_reset(&sb);
-		if (i == 0)
-			strbuf_addstr(&sb, prefix);
-		else
-			for (size_t k = 0; k < pw; k++)
-				strbuf_addch(&sb, ' ');
-		strbuf_addstr(&sb, wrapped.items[i]);
-		add_line(t, sb.buf, style);
-	}
-	string_list_clear(&wrapped);
-	strbuf_release(&sb);
-}
-
-static void add_heading(struct tui *t, const char *name)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addf(&sb, "\u2500\u2500 %s ", name);
-	while (text_width(sb.buf, sb.len) + 1 < (size_t)t->cols && text_width(sb.buf, sb.len) < 40)
-		strbuf_addstr(&sb, "\u2500");
-	add_line(t, sb.buf, STYLE_HEADING);
-	strbuf_release(&sb);
-}
-
-static void add_history(struct tui *t, const char *history)
-{
-	json_t *v = json_loads(history, 0, NULL);
-	size_t i;
-	json_t *turn;
-	if (!json_is_array(v) || !json_array_size(v)) {
-		if (!v || !json_is_array(v))
-			add_wrapped(t, history, "", STYLE_TEXT);
-		json_decref(v);
-		return;
-	}
-	add_heading(t, "history");
-	json_array_foreach(v, i, turn) {
-		char q[32], a[32];
-		snprintf(q, sizeof(q), "Q%zu  ", i + 1);
-		snprintf(a, sizeof(a), "A%zu  ", i + 1);
-		const char *qs = json_string_value(json_array_get(turn, 0));
-		const char *as = json_string_value(json_array_get(turn, 1));
-		add_wrapped(t, qs ? qs : "?", q, STYLE_TEXT);
-		add_wrapped(t, as ? as : "?", a, STYLE_TEXT);
-	}
-	json_decref(v);
-}
-
-static void build_lines(struct tui *t)
-{
-	static const char *const names[4] = { "instruction", "input", "output", "system" };
-	struct review_item *it = &t->item;
-	clear_lines(t);
-	if (t->item_gone) {
-		add_line(t, "(this record is no longer in the corpus)", STYLE_DIM);
-		return;
-	}
-	for (int i = 0; i < 4; i++) {
-		if (i != 0 && i != 2 && !it->field[i][0])
-			continue;
-		add_heading(t, names[i]);
-		add_wrapped(t, it->field[i], "", STYLE_TEXT);
-	}
-	if (strcmp(it->field[4], "[]"))
-		add_history(t, it->field[4]);
-	if (it->annotations.len) {
-		add_heading(t, "annotations");
-		struct strbuf a = STRBUF_INIT;
-		strbuf_add(&a, it->annotations.buf, it->annotations.len - 1);
-		add_wrapped(t, a.buf, "", STYLE_DIM);
-		strbuf_release(&a);
-	}
-}
 
 static void load_current(struct tui *t)
 {
@@ -308,203 +35,7 @@ static void load_current(struct tui *t)
 	t->item_gone = review_item_load(t->db, id, &t->item) != 0;
 	t->item_id = id;
 	t->scroll = 0;
-	build_lines(t);
-}
-
-/* ---- drawing ---- */
-
-static void draw_fit(struct strbuf *frame, const char *text, enum line_style style, int reverse,
-		     size_t width)
-{
-	if (reverse)
-		strbuf_addstr(frame, "\x1b[7m");
-	else if (style == STYLE_HEADING)
-		strbuf_addstr(frame, "\x1b[1m");
-	else if (style == STYLE_DIM)
-		strbuf_addstr(frame, "\x1b[2m");
-	size_t w = text_fit(frame, text, strlen(text), width);
-	if (reverse)
-		for (; w < width; w++)
-			strbuf_addch(frame, ' ');
-	strbuf_addstr(frame, "\x1b[0m\x1b[K");
-}
-
-static void counts(const struct tui *t, long c[4])
-{
-	memset(c, 0, 4 * sizeof(*c));
-	for (size_t i = 0; i < t->nr; i++)
-		c[t->dec[i].verdict]++;
-}
-
-static void status_text(const struct tui *t, struct strbuf *sb)
-{
-	long c[4];
-	counts(t, c);
-	strbuf_addf(sb, " %zu/%zu \u00b7 %ld accepted \u00b7 %ld rejected",
-		    t->at_end ? t->nr : t->cur + 1, t->nr, c[VERDICT_ACCEPT], c[VERDICT_REJECT]);
-	if (c[VERDICT_EDIT])
-		strbuf_addf(sb, " \u00b7 %ld edited", c[VERDICT_EDIT]);
-	strbuf_addstr(sb, "   a accept  r reject  e edit  s skip  u undo  n/p  ? help  q quit");
-}
-
-static void header_text(const struct tui *t, struct strbuf *h1, struct strbuf *h2)
-{
-	const struct review_item *it = &t->item;
-	const struct decision *d = &t->dec[t->cur];
-	strbuf_addf(h1, " winnow review \u00b7 batch %d \u00b7 record %lld", t->batch_no, (long long)t->item_id);
-	if (t->item_gone)
-		return;
-	strbuf_addf(h1, " \u00b7 %s", it->stage);
-	if (d->verdict == VERDICT_ACCEPT)
-		strbuf_addstr(h1, " (accepted)");
-	else if (d->verdict == VERDICT_REJECT)
-		strbuf_addstr(h1, " (rejected)");
-	else if (d->verdict == VERDICT_EDIT)
-		strbuf_addf(h1, " (edited into record %lld)", (long long)d->new_record_id);
-	strbuf_addf(h2, " source %s \u00b7 task %s \u00b7 origin %s", *it->source ? it->source : "-",
-		    *it->task ? it->task : "-", it->origin);
-	if (it->has_quality)
-		strbuf_addf(h2, " \u00b7 quality %.2f", it->quality);
-	if (*it->lang)
-		strbuf_addf(h2, " \u00b7 lang %s", it->lang);
-	if (it->parent_id)
-		strbuf_addf(h2, " \u00b7 parent %lld", (long long)it->parent_id);
-	if (*it->reason)
-		strbuf_addf(h2, " \u00b7 reason %s", it->reason);
-}
-
-static size_t body_rows(const struct tui *t)
-{
-	return (size_t)t->rows - 4;
-}
-
-static void end_screen_lines(struct tui *t)
-{
-	long c[4];
-	char buf[300];
-	counts(t, c);
-	clear_lines(t);
-	snprintf(buf, sizeof(buf), "batch %d done", t->batch_no);
-	add_heading(t, buf);
-	snprintf(buf, sizeof(buf), "%zu records: %ld accepted \u00b7 %ld rejected \u00b7 %ld edited \u00b7 %ld not decided",
-		 t->nr, c[VERDICT_ACCEPT], c[VERDICT_REJECT], c[VERDICT_EDIT], c[VERDICT_NONE]);
-	add_wrapped(t, buf, "", STYLE_TEXT);
-	add_line(t, "", STYLE_TEXT);
-	if (t->no_more)
-		add_wrapped(t, "No more records match. p goes back, u undoes, q quits.", "", STYLE_TEXT);
-	else
-		add_wrapped(t, "n or Enter: next batch   p: back to the last record   u: undo   q: quit", "",
-			    STYLE_TEXT);
-	add_wrapped(t, "A good moment to turn rejection notes into task feedback: "
-		       "'winnow feedback list TASK'.", "", STYLE_DIM);
-}
-
-static void draw(struct tui *t, const char *prompt, const char *input)
-{
-	struct strbuf frame = STRBUF_INIT, h1 = STRBUF_INIT, h2 = STRBUF_INIT, st = STRBUF_INIT;
-	size_t width = (size_t)t->cols - 1, rows = body_rows(t);
-
-	if (t->at_end) {
-		strbuf_addf(&h1, " winnow review \u00b7 batch %d", t->batch_no);
-	} else {
-		header_text(t, &h1, &h2);
-	}
-	if (t->scroll + rows > t->lines_nr)
-		t->scroll = t->lines_nr > rows ? t->lines_nr - rows : 0;
-	strbuf_addstr(&frame, "\x1b[?25l\x1b[H");
-	draw_fit(&frame, h1.buf, STYLE_TEXT, 1, width);
-	strbuf_addstr(&frame, "\r\n");
-	draw_fit(&frame, h2.buf, STYLE_DIM, 0, width);
-	strbuf_addstr(&frame, "\r\n");
-	for (size_t r = 0; r < rows; r++) {
-		size_t i = t->scroll + r;
-		if (i < t->lines_nr)
-			draw_fit(&frame, t->lines[i].text, t->lines[i].style, 0, width);
-		else
-			strbuf_addstr(&frame, "\x1b[K");
-		strbuf_addstr(&frame, "\r\n");
-	}
-	size_t cursor_col = 0;
-	if (prompt) {
-		size_t pw = text_width(prompt, strlen(prompt));
-		const char *in = input;
-		strbuf_addstr(&frame, "\x1b[1m");
-		text_fit(&frame, prompt, strlen(prompt), width);
-		strbuf_addstr(&frame, "\x1b[0m");
-		/* show the end of what is typed */
-		while (*in && text_width(in, strlen(in)) + pw + 1 > width) {
-			in++;
-			while ((*in & 0xC0) == 0x80)
-				in++;
-		}
-		cursor_col = 1 + pw + text_fit(&frame, in, strlen(in), width > pw ? width - pw : 0);
-		strbuf_addstr(&frame, "\x1b[K\r\n");
-	} else {
-		char hint[160] = "";
-		if (!t->message[0] && t->lines_nr > rows)
-			snprintf(hint, sizeof(hint), "(lines %zu-%zu of %zu: j/k or arrows scroll, "
-				 "space/b page)", t->scroll + 1, t->scroll + rows < t->lines_nr ?
-				 t->scroll + rows : t->lines_nr, t->lines_nr);
-		draw_fit(&frame, t->message[0] ? t->message : hint, STYLE_TEXT, 0, width);
-		strbuf_addstr(&frame, "\r\n");
-	}
-	status_text(t, &st);
-	draw_fit(&frame, st.buf, STYLE_TEXT, 1, width);
-	if (prompt)
-		strbuf_addf(&frame, "\x1b[%d;%zuH\x1b[?25h", t->rows - 1, cursor_col);
-	put(frame.buf, frame.len);
-	strbuf_release(&frame);
-	strbuf_release(&h1);
-	strbuf_release(&h2);
-	strbuf_release(&st);
-}
-
-/* ---- typing a line (tags, note) ---- */
-
-/*
- * Reads a line on the prompt row into out. Returns 1 on Enter, 0 when
- * cancelled (Esc, Ctrl-C, Ctrl-G), -1 at the end of input.
- */
-static int read_line(struct tui *t, const char *prompt, struct strbuf *out)
-{
-	strbuf_reset(out);
-	for (;;) {
-		draw(t, prompt, out->buf);
-		int c = read_byte(-1);
-		if (c == KEY_RESIZE) {
-			resized = 0;
-			screen_size(t);
-			if (!t->at_end)
-				build_lines(t);
-			continue;
-		}
-		if (c == KEY_EOF)
-			return -1;
-		if (c == '\r' || c == '\n')
-			return 1;
-		if (c == 27) {
-			/* Esc alone cancels; an escape sequence (arrows) is ignored */
-			int c2 = read_byte(50);
-			if (c2 == KEY_NONE)
-				return 0;
-			while (c2 >= 0 && !(c2 >= 0x40 && c2 <= 0x7e && c2 != '[' && c2 != 'O'))
-				c2 = read_byte(50);
-			continue;
-		}
-		if (c == 3 || c == 7)
-			return 0;
-		if (c == 127 || c == 8) {
-			while (out->len && (out->buf[out->len - 1] & 0xC0) == 0x80)
-				out->len--;
-			if (out->len)
-				out->len--;
-			out->buf[out->len] = '\0';
-		} else if (c == 21) {
-			strbuf_reset(out);
-		} else if (c >= 0x20 && out->len < 4000) {
-			strbuf_addch(out, c);
-		}
-	}
+	tui_build_lines(t);
 }
 
 /* ---- decisions ---- */
@@ -554,7 +85,7 @@ static void go_next(struct tui *t)
 		load_current(t);
 	} else {
 		t->at_end = 1;
-		end_screen_lines(t);
+		tui_end_screen_lines(t);
 	}
 }
 
@@ -592,10 +123,10 @@ static void do_undo(struct tui *t)
 static int do_reject(struct tui *t)
 {
 	struct strbuf tags = STRBUF_INIT, note = STRBUF_INIT;
-	int rc = read_line(t, "error tags (comma-separated, e.g. factual,format,language; Enter for none): ",
+	int rc = tui_read_line(t, "error tags (comma-separated, e.g. factual,format,language; Enter for none): ",
 			   &tags);
 	if (rc > 0)
-		rc = read_line(t, "note (why; becomes feedback for the task; Enter for none): ", &note);
+		rc = tui_read_line(t, "note (why; becomes feedback for the task; Enter for none): ", &note);
 	if (rc > 0) {
 		strbuf_trim(&tags);
 		strbuf_trim(&note);
@@ -651,9 +182,9 @@ static void do_edit(struct tui *t)
 		goto out;
 	}
 	close(fd);
-	terminal_restore();
+	tui_terminal_restore();
 	int failed = edit_in_editor(file);
-	terminal_raw();
+	tui_terminal_raw();
 	if (failed || read_file(file, &back)) {
 		snprintf(t->message, sizeof(t->message), "the editor failed; the record is unchanged");
 		goto out;
@@ -714,22 +245,21 @@ static void help_screen(struct tui *t)
 		"Deciding again on a record replaces the earlier decision.",
 		"Press any key to go back.",
 	};
-	clear_lines(t);
-	add_heading(t, "keys");
+	tui_clear_lines(t);
+	tui_add_heading(t, "keys");
 	for (size_t i = 0; i < sizeof(help) / sizeof(help[0]); i++)
-		add_wrapped(t, help[i], "  ", STYLE_TEXT);
+		tui_add_wrapped(t, help[i], "  ", STYLE_TEXT);
 	t->scroll = 0;
 	t->message[0] = '\0';
-	draw(t, NULL, NULL);
+	tui_draw(t, NULL, NULL);
 	int c;
-	while ((c = read_key()) == KEY_RESIZE || c == KEY_NONE) {
-		resized = 0;
-		screen_size(t);
+	while ((c = tui_read_key()) == KEY_RESIZE || c == KEY_NONE) {
+		tui_screen_size(t);
 	}
 	if (t->at_end)
-		end_screen_lines(t);
+		tui_end_screen_lines(t);
 	else
-		build_lines(t);
+		tui_build_lines(t);
 }
 
 /* ---- batches ---- */
@@ -749,7 +279,7 @@ static long load_batch(struct tui *t)
 		if (!n) {
 			/* the previous batch is finished: count it, free it */
 			long c[4];
-			counts(t, c);
+			tui_counts(t, c);
 			for (int i = 0; i < 4; i++)
 				t->total[i] += c[i];
 			for (size_t i = 0; i < t->nr; i++)
@@ -776,7 +306,7 @@ static long load_batch(struct tui *t)
 static void scroll_by(struct tui *t, long delta)
 {
 	long s = (long)t->scroll + delta;
-	long max = (long)t->lines_nr - (long)body_rows(t);
+	long max = (long)t->lines_nr - (long)tui_body_rows(t);
 	if (s > max)
 		s = max;
 	if (s < 0)
@@ -787,19 +317,18 @@ static void scroll_by(struct tui *t, long delta)
 /* Handles one key. Returns 1 to quit. */
 static int handle_key(struct tui *t, int key)
 {
-	long page = (long)body_rows(t) - 1;
+	long page = (long)tui_body_rows(t) - 1;
 	if (key != KEY_RESIZE)
 		t->message[0] = '\0';
 	switch (key) {
 	case KEY_EOF: case 'q': case 3: case 4:
 		return 1;
 	case KEY_RESIZE:
-		resized = 0;
-		screen_size(t);
+		tui_screen_size(t);
 		if (t->at_end)
-			end_screen_lines(t);
+			tui_end_screen_lines(t);
 		else
-			build_lines(t);
+			tui_build_lines(t);
 		return 0;
 	case '?': case 'h':
 		help_screen(t);
@@ -826,7 +355,7 @@ static int handle_key(struct tui *t, int key)
 				return 1;
 			if (n == 0) {
 				t->no_more = 1;
-				end_screen_lines(t);
+				tui_end_screen_lines(t);
 			} else {
 				load_current(t);
 				snprintf(t->message, sizeof(t->message), "batch %d: %ld records", t->batch_no, n);
@@ -871,8 +400,8 @@ int review_tui(sqlite3 *db, const struct record_filter *f, long batch, const cha
 	       struct run *run, struct strbuf *summary)
 {
 	struct tui t;
-	struct sigaction sa, old_winch, old_term, old_hup;
 	long n;
+	int rc = 0;
 
 	memset(&t, 0, sizeof(t));
 	t.db = db;
@@ -894,31 +423,21 @@ int review_tui(sqlite3 *db, const struct record_filter *f, long batch, const cha
 			return -1;
 		return 1;
 	}
-	if (tcgetattr(STDIN_FILENO, &saved_termios))
-		return error("cannot read the terminal settings: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_winch;
-	sigaction(SIGWINCH, &sa, &old_winch);
-	sa.sa_handler = on_fatal;
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	screen_size(&t);
-	if (terminal_raw())
-		return -1;
+	if (tui_open(&t)) {
+		tui_close();
+		rc = -1;
+		goto out;
+	}
 	load_current(&t);
 	for (;;) {
-		draw(&t, NULL, NULL);
-		if (handle_key(&t, read_key()))
+		tui_draw(&t, NULL, NULL);
+		if (handle_key(&t, tui_read_key()))
 			break;
 	}
-	terminal_restore();
-	sigaction(SIGWINCH, &old_winch, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
+	tui_close();
 
 	long c[4];
-	counts(&t, c);
+	tui_counts(&t, c);
 	for (int i = 0; i < 4; i++)
 		t.total[i] += c[i];
 	run_count(run, "accepted", t.total[VERDICT_ACCEPT]);
@@ -928,9 +447,10 @@ int review_tui(sqlite3 *db, const struct record_filter *f, long batch, const cha
 	run_count(run, "skipped", t.skipped);
 	strbuf_addf(summary, "%ld accepted, %ld rejected, %ld edited in %d batch%s", t.total[VERDICT_ACCEPT],
 		    t.total[VERDICT_REJECT], t.total[VERDICT_EDIT], t.batch_no, t.batch_no == 1 ? "" : "es");
+out:
 	for (size_t i = 0; i < t.nr; i++)
 		decision_release(&t.dec[i]);
-	clear_lines(&t);
+	tui_clear_lines(&t);
 	free(t.lines);
 	review_item_release(&t.item);
 	strbuf_release(&t.item.annotations);
@@ -938,5 +458,5 @@ int review_tui(sqlite3 *db, const struct record_filter *f, long batch, const cha
 	free(t.ids);
 	free(t.dec);
 	free(t.undo);
-	return 0;
+	return rc;
 }
