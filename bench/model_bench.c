@@ -111,6 +111,17 @@ static double sgemm_gflops(int m, int n, int k)
 	return median(best, RUNS);
 }
 
+/* gen greedy steps, one token at a time through the cache, from logits. */
+static int generate(struct model *m, struct kv_cache *cache, float *logits, long gen)
+{
+	for (long g = 0; g < gen; g++) {
+		int32_t tok = argmax(logits, m->cfg.vocab);
+		if (model_forward(m, cache, &tok, 1, NULL, logits))
+			return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long prompt = 512, gen = 128;
@@ -155,11 +166,8 @@ int main(int argc, char **argv)
 			return 1;
 		t0 = now_seconds();
 		c1 = cpu_seconds();
-		for (long g = 0; g < gen; g++) {
-			int32_t tok = argmax(logits, c->vocab);
-			if (model_forward(m, &cache, &tok, 1, NULL, logits))
-				return 1;
-		}
+		if (generate(m, &cache, logits, gen))
+			return 1;
 		tg[r] = (double)gen / (now_seconds() - t0);
 		tgc[r] = (double)gen / (cpu_seconds() - c1);
 		cache.len = 0;	/* the prompt pass starts from an empty cache again */
@@ -170,11 +178,8 @@ int main(int argc, char **argv)
 		t1 = now_seconds();
 		pp[r] = flops / (t1 - t0) / 1e9;
 		pps[r] = (double)prompt / (t1 - t0);
-		for (long g = 0; g < gen; g++) {
-			int32_t tok = argmax(logits, c->vocab);
-			if (model_forward(m, &cache, &tok, 1, NULL, logits))
-				return 1;
-		}
+		if (generate(m, &cache, logits, gen))
+			return 1;
 		tga[r] = (double)gen / (now_seconds() - t1);
 		kv_cache_free(&cache);
 	}

@@ -519,24 +519,21 @@ size_t weight_scratch_floats(void)
 struct convert_job {
 	const struct weight *w;
 	float *dst;
-	int r0, r1;
+	int r0;
 };
 
-static void convert_task(void *arg, int task)
+static void convert_rows(void *arg, size_t lo, size_t hi)
 {
-	struct convert_job *j = arg;
-	int a = j->r0 + task * CONVERT_ROWS, b = a + CONVERT_ROWS;
-	size_t es = st_dtype_size(j->w->dtype);
-	if (b > j->r1)
-		b = j->r1;
-	st_to_f32(j->w->dtype, (const char *)j->w->data + (size_t)a * j->w->cols * es,
-		  j->dst + (size_t)(a - j->r0) * j->w->cols, (size_t)(b - a) * j->w->cols);
+	const struct convert_job *j = arg;
+	size_t es = st_dtype_size(j->w->dtype), cols = (size_t)j->w->cols;
+	st_to_f32(j->w->dtype, (const char *)j->w->data + ((size_t)j->r0 + lo) * cols * es,
+		  j->dst + lo * cols, (hi - lo) * cols);
 }
 
 void weight_rows_f32(const struct weight *w, int r0, int r1, float *dst)
 {
-	struct convert_job j = { w, dst, r0, r1 };
-	parallel_for((r1 - r0 + CONVERT_ROWS - 1) / CONVERT_ROWS, convert_task, &j);
+	struct convert_job j = { w, dst, r0 };
+	parallel_ranges((size_t)(r1 - r0), CONVERT_ROWS, convert_rows, &j);
 }
 
 void weight_row(const struct weight *w, int r, float *out)

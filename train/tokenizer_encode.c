@@ -103,17 +103,10 @@ int tokenizer_is_space(const char *s, size_t len, size_t *clen)
  */
 static int nfc_quick_yes(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len;) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n;
-		if ((unsigned char)s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-		if (n <= 0)
+	for (size_t i = 0, n; i < len; i += n) {
+		int32_t cp = utf8_decode((const unsigned char *)s + i, len - i, &n);
+		if (cp < 0)
 			return 0;
-		i += (size_t)n;
 		if (cp < 0x300 || (cp >= 0x3000 && cp < 0x3099) || (cp >= 0x309b && cp < 0x3100) ||
 		    (cp >= 0x4e00 && cp < 0xa000) || (cp >= 0xff00 && cp < 0xfff0) ||
 		    (cp >= 0x1f000 && cp < 0x1fb00))
@@ -402,18 +395,9 @@ static const struct added_token *added_at(const struct tokenizer *tok, const cha
 
 static int valid_utf8(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len;) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n;
-		if ((unsigned char)s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		n = utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
-		if (n <= 0)
+	for (size_t i = 0, n; i < len; i += n)
+		if (utf8_decode((const unsigned char *)s + i, len - i, &n) < 0)
 			return 0;
-		i += (size_t)n;
-	}
 	return 1;
 }
 
