@@ -20,6 +20,7 @@
 #include "../../train/lora.h"
 #include "../../train/template.h"
 #include "../../train/train.h"
+#include "train_fixture.h"
 
 struct ref {
 	char model_dir[512];
@@ -57,25 +58,6 @@ static const float *ref_tensor(struct ref *r, const char *name, size_t numel)
 	assert_int_equal(t->dtype, ST_F32);
 	assert_int_equal((size_t)t->numel, numel);
 	return t->data;
-}
-
-static void add_examples(struct train_batch *b, json_t *list)
-{
-	size_t i;
-	json_t *ex;
-	train_batch_clear(b);
-	json_array_foreach(list, i, ex) {
-		json_t *ids = json_object_get(ex, "ids"), *labels = json_object_get(ex, "labels");
-		int n = (int)json_array_size(ids);
-		int32_t *a = xmalloc((size_t)n * sizeof(int32_t)), *l = xmalloc((size_t)n * sizeof(int32_t));
-		for (int k = 0; k < n; k++) {
-			a[k] = (int32_t)json_integer_value(json_array_get(ids, (size_t)k));
-			l[k] = (int32_t)json_integer_value(json_array_get(labels, (size_t)k));
-		}
-		train_batch_add(b, a, l, n);
-		free(a);
-		free(l);
-	}
 }
 
 /* max |got - want| / max |want| over n values. */

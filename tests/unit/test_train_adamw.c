@@ -16,25 +16,7 @@
 #include "../../lib/util.h"
 #include "../../train/lora.h"
 #include "../../train/train.h"
-
-static void add_examples(struct train_batch *b, json_t *list)
-{
-	size_t i;
-	json_t *ex;
-	train_batch_clear(b);
-	json_array_foreach(list, i, ex) {
-		json_t *ids = json_object_get(ex, "ids"), *labels = json_object_get(ex, "labels");
-		int n = (int)json_array_size(ids);
-		int32_t *a = xmalloc((size_t)n * sizeof(int32_t)), *l = xmalloc((size_t)n * sizeof(int32_t));
-		for (int k = 0; k < n; k++) {
-			a[k] = (int32_t)json_integer_value(json_array_get(ids, (size_t)k));
-			l[k] = (int32_t)json_integer_value(json_array_get(labels, (size_t)k));
-		}
-		train_batch_add(b, a, l, n);
-		free(a);
-		free(l);
-	}
-}
+#include "train_fixture.h"
 
 static const float *tensor(struct safetensors *st, const char *name)
 {
