@@ -422,6 +422,8 @@ static void attn_mix_avx2(float *o, const float *p, const float *v, size_t strid
 }
 #endif
 
+static float vec_dot(const float *a, const float *b, int n);
+
 void attn_scores(float *s, const float *q, const float *k, size_t stride, int nk, int hd,
 		 float scale)
 {
@@ -448,7 +450,8 @@ void attn_mix(float *o, const float *p, const float *v, size_t stride, int nk, i
 		vec_axpy(o, p[j], v + (size_t)j * stride, hd);
 }
 
-float vec_dot(const float *a, const float *b, int n)
+/* a · b over n floats; the summation order differs from a plain loop by rounding only. */
+static float vec_dot(const float *a, const float *b, int n)
 {
 #if defined(__x86_64__)
 	if (have_avx2())

@@ -51,10 +51,7 @@ struct matmul_job {
 };
 void matmul_many(const float *x, int n, const struct matmul_job *jobs, int njobs, float *scratch);
 
-/* a · b over n floats (AVX2 where the CPU has it; summation order differs
- * from a plain loop by rounding only). */
-float vec_dot(const float *a, const float *b, int n);
-/* y += alpha * x over n floats. */
+/* y += alpha * x over n floats (AVX2 where the CPU has it). */
 void vec_axpy(float *y, float alpha, const float *x, int n);
 
 /* Attention over cached rows of stride floats: s[j] = scale * q · k_j, and
