@@ -7,14 +7,14 @@
 #include "annotate/annotate.h"
 #include "clean/clean.h"
 #include "crawl/crawl.h"
-#include "crawl/llm.h"
+#include "llm/llm.h"
 #include "db/corpus.h"
 #include "dedupe/dedupe.h"
 #include "lib/options.h"
 #include "lib/util.h"
-#include "train/lora.h"
-#include "train/model.h"
-#include "train/tokenizer.h"
+#include "model/lora.h"
+#include "model/model.h"
+#include "model/tokenizer.h"
 
 static int cmd_help(int argc, char **argv);
 

@@ -7,7 +7,7 @@
 #define WINNOW_ANNOTATE_INTERNAL_H
 
 #include "annotate.h"
-#include "../crawl/llm.h"
+#include "../llm/llm.h"
 #include "../db/corpus.h"
 
 #include <sqlite3.h>
@@ -89,33 +89,6 @@ int move_record(sqlite3 *db, int64_t id, enum record_stage from, enum record_sta
 
 /* Opens path in $VISUAL / $EDITOR / vi and waits. Returns 0, or -1 when it failed. */
 int edit_in_editor(const char *path);
-
-/* ---- asking the LLM (llm_ask.c) ---- */
-
-/* One question; the strings are borrowed and must outlive llm_ask_all. */
-struct llm_job {
-	const char *system, *prompt;
-	void *data;
-};
-
-struct llm_ask_totals {
-	long answered;		/* answers the caller used */
-	long retried;		/* questions asked again after an unreadable answer */
-	long unreadable;	/* set aside: no readable answer after every retry */
-	long failed;		/* the platform gave no answer (after the client's retries) */
-	long skipped;		/* not asked: a budget ran out or the run stopped */
-};
-
-/*
- * Asks every job (JSON mode); handle(req, ctx) gets each answer (req->data
- * is the job's data) and returns 0 when it used it, 1 when it cannot read
- * it (asked again as the next sample, up to `retries` times), -1 to stop.
- */
-enum llm_run_result llm_ask_all(struct llm_client *c, const char *purpose, struct llm_job *jobs, size_t n,
-				int retries, int (*handle)(struct llm_request *req, void *ctx), void *ctx,
-				struct llm_ask_totals *t);
-/* 1 after a fatal error, 75 when calls failed (try later), else 0. */
-int llm_ask_exit(enum llm_run_result r, const struct llm_ask_totals *t);
 
 /* ---- review export/import (review_io.c) ---- */
 int review_export(sqlite3 *db, const struct record_filter *f, const char *path, long limit,

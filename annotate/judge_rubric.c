@@ -5,7 +5,7 @@
  * (observed agreement and Cohen's kappa) that `judge --calibrate` prints.
  */
 #include "annotate.h"
-#include "../crawl/llm.h"
+#include "../llm/llm.h"
 #include "../lib/util.h"
 
 #include <errno.h>

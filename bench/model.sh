@@ -22,7 +22,7 @@ if [ ! -f "$MODEL/config.json" ]; then
 		exit 1
 fi
 cc -O2 -std=c11 -D_DEFAULT_SOURCE -o "$OUT/model_bench" bench/model_bench.c \
-	train/config.c train/safetensors.c train/ops.c train/model.c train/generate.c train/blas.c \
+	model/config.c model/safetensors.c model/ops.c model/model.c model/sample.c model/blas.c \
 	lib/util.c lib/strbuf.c lib/json.c lib/options.c \
 	-ljansson -ldl -lpthread -lm || exit 1
 "$OUT/model_bench" "$MODEL" 512 128 >"$OUT/figures.txt" || exit 1

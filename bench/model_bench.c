@@ -18,7 +18,7 @@
  *   rss_mib, weights_mib (peak resident set vs the tensors' size on disk)
  */
 #define _GNU_SOURCE
-#include "../train/model.h"
+#include "../model/model.h"
 #include "../lib/util.h"
 
 #include <cblas.h>

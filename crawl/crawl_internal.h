@@ -99,8 +99,6 @@ int take_qa_option(int argc, char **argv, const char **question, const char **an
 /* Prints an error naming option and returns -1 if xpath does not compile. */
 int xpath_check(const char *xpath, const char *option);
 
-/* Reads a whole file (at most limit bytes) into out; -1 with an error. */
-int read_file_limited(const char *path, size_t limit, struct strbuf *out);
 
 /* ---- site_rules.c: a site source's rules, kept as JSON in sources.rules ---- */
 

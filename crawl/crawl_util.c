@@ -1,6 +1,6 @@
 /*
  * crawl_util.c - small pieces the crawl commands share: the two-valued --qa
- * option, XPath checking, and reading a file with a size limit.
+ * option, XPath checking.
  */
 #include "crawl_internal.h"
 #include "../lib/util.h"
@@ -42,28 +42,5 @@ int xpath_check(const char *xpath, const char *option)
 	if (!c)
 		return error("%s: '%s' is not a valid XPath expression", option, xpath);
 	xmlXPathFreeCompExpr(c);
-	return 0;
-}
-
-int read_file_limited(const char *path, size_t limit, struct strbuf *out)
-{
-	FILE *fp = !strcmp(path, "-") ? stdin : fopen(path, "rb");
-	char buf[65536];
-	size_t n;
-	if (!fp)
-		return error("cannot open '%s': %s", path, strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		if (out->len + n > limit) {
-			if (fp != stdin)
-				fclose(fp);
-			return error("'%s' is larger than %zu MB", path, limit >> 20);
-		}
-		strbuf_add(out, buf, n);
-	}
-	int bad = ferror(fp);
-	if (fp != stdin)
-		fclose(fp);
-	if (bad)
-		return error("cannot read '%s': %s", path, strerror(errno));
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "../lib/http.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
+#include "../lib/file.h"
 #include "../lib/util.h"
 
 #include <libxml/xpath.h>

@@ -17,6 +17,7 @@
 #include "train.h"
 #include "../lib/json.h"
 #include "../lib/strbuf.h"
+#include "../lib/file.h"
 #include "../lib/util.h"
 
 #include <dirent.h>
@@ -68,7 +69,7 @@ int checkpoint_save(const char *dir, const struct train_model *tm, const struct 
 		    s->tokens, s->seconds, o->t, tm->nparams, state_name,
 		    s->options ? s->options : "{}");
 	path = xstrfmt("%s/trainer_state.json", cdir);
-	if (train_write_text(path, sb.buf, sb.len))
+	if (write_file_atomic(path, sb.buf, sb.len))
 		goto out;
 	if (!tm->full && lora_save(&tm->lora, cdir, "checkpoint"))
 		goto out;
@@ -172,7 +173,7 @@ static int copy_file(const char *from, const char *to)
 	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
 		strbuf_add(&sb, buf, n);
 	fclose(in);
-	rc = train_write_text(to, sb.buf, sb.len);
+	rc = write_file_atomic(to, sb.buf, sb.len);
 	strbuf_release(&sb);
 	return rc;
 }

@@ -4,6 +4,7 @@
  * axes with round tick values, as a plain SVG any browser opens.
  */
 #include "train.h"
+#include "../lib/file.h"
 #include "../lib/strbuf.h"
 
 #include <math.h>
@@ -99,7 +100,7 @@ int loss_svg_write(const char *path, const struct loss_point *train, size_t ntra
 			 "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"#ff7f0e\" "
 			 "stroke-width=\"2\"/><text x=\"%d\" y=\"%d\">validation</text>\n</svg>\n",
 		    W - 200, W - 180, 20, 20, W - 175, 24, W - 120, W - 100, 20, 20, W - 95, 24);
-	rc = train_write_text(path, sb.buf, sb.len);
+	rc = write_file_atomic(path, sb.buf, sb.len);
 	strbuf_release(&sb);
 	return rc;
 }

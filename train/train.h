@@ -22,25 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lora.h"
-#include "model.h"
-
-/* ---- random numbers: splitmix64, stateless-friendly ---- */
-static inline uint64_t rng_mix(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-static inline uint64_t rng_next(uint64_t *s)
-{
-	return rng_mix(*s += 0x9e3779b97f4a7c15ULL);
-}
-/* Uniform in [0, 1) with 24 bits. */
-static inline float rng_uniform(uint64_t *s)
-{
-	return (float)(rng_next(s) >> 40) * (1.0f / 16777216.0f);
-}
+#include "../lib/rng.h"
+#include "../model/lora.h"
+#include "../model/model.h"
 
 /* ---- the trained model ---- */
 
@@ -177,11 +161,6 @@ void epoch_plan_batch(const struct epoch_plan *p, const struct train_dataset *ds
 		      int batch, struct train_batch *b);
 
 /* ---- output ---- */
-
-/* Writes text to path through a temporary file. */
-int train_write_text(const char *path, const char *text, size_t len);
-/* W (out, in) += scale · B · A, in f32. */
-void lora_merge_into(float *w, const struct lora_pair *p, int rank, float scale);
 
 struct loss_point {
 	long step;

@@ -14,12 +14,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
-#include "template.h"
-#include "tokenizer.h"
+#include "../model/template.h"
+#include "../model/tokenizer.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
 #include "../lib/progress.h"
 #include "../lib/strbuf.h"
+#include "../lib/file.h"
 #include "../lib/util.h"
 
 #include <cblas.h>
@@ -173,7 +174,7 @@ static int trim_log(const char *path, long step, struct loss_point **train, size
 		json_decref(o);
 	}
 	fclose(fp);
-	rc = train_write_text(path, keep.buf, keep.len);
+	rc = write_file_atomic(path, keep.buf, keep.len);
 	strbuf_release(&keep);
 	return rc;
 }

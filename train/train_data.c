@@ -7,8 +7,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
-#include "template.h"
-#include "tokenizer.h"
+#include "../model/template.h"
+#include "../model/tokenizer.h"
 #include "../db/corpus.h"
 #include "../lib/json.h"
 #include "../lib/util.h"

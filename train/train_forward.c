@@ -7,7 +7,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "train_pass.h"
-#include "template.h"
+#include "../model/template.h"
 #include "../lib/util.h"
 
 #include <cblas.h>

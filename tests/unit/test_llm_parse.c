@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "../../crawl/llm.h"
+#include "../../llm/llm.h"
 
 static void test_extract_json_fenced(void **state)
 {

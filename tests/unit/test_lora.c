@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "../../lib/util.h"
-#include "../../train/lora.h"
-#include "../../train/template.h"
+#include "../../model/lora.h"
+#include "../../model/template.h"
 #include "../../train/train.h"
 #include "train_fixture.h"
 

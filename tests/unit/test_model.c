@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "../../lib/util.h"
-#include "../../train/model.h"
+#include "../../model/model.h"
 
 static const char *const model_names[] = {
 	"llama_gqa", "llama_bias_llama3_tied", "qwen2_tied_linear", "qwen2_bf16_sharded",

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "../../lib/util.h"
-#include "../../train/safetensors.h"
+#include "../../model/safetensors.h"
 
 static char path[96];
 

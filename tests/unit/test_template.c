@@ -14,7 +14,7 @@
 #include "tokenizer_fixture.h"
 
 #include "../../lib/strbuf.h"
-#include "../../train/template.h"
+#include "../../model/template.h"
 
 /* The byte tokenizer by hand: specials are 256..258, everything else its bytes. */
 static void by_hand(const char *text, int is_response, struct token_ids *ids, struct token_ids *labels)

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 
 #include "../../lib/strbuf.h"
-#include "../../train/template.h"
+#include "../../model/template.h"
 
 /* --- the real tokenizers ------------------------------------------------- */
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "../../lib/util.h"
-#include "../../train/lora.h"
+#include "../../model/lora.h"
 #include "../../train/train.h"
 #include "train_fixture.h"
 

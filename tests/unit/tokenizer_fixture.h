@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../train/tokenizer.h"
+#include "../../model/tokenizer.h"
 
 static inline const char *fixture_root(void)
 {

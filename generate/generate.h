@@ -1,12 +1,37 @@
 /*
- * llm_generate.h - shared by the generation commands (generate, answer,
+ * generate.h - shared by the generation commands (generate, answer,
  * augment): prompt pieces, reading items out of answers, and the filters
  * generated items pass before they become records.
  */
-#ifndef WINNOW_LLM_GENERATE_H
-#define WINNOW_LLM_GENERATE_H
+#ifndef WINNOW_GENERATE_H
+#define WINNOW_GENERATE_H
 
-#include "llm_internal.h"
+#include "../llm/llm_internal.h"
+
+/* ---- tasks (task_cmd.c) ---- */
+
+enum task_mode { TASK_QUESTIONS, TASK_PAIRS, TASK_DOCUMENTS };
+
+struct task {
+	int64_t id;
+	char *name, *prompt, *system;
+	json_t *seeds;		/* array of {instruction, input, output} */
+	enum task_mode mode;
+	long rounds;		/* generate runs completed */
+};
+
+/* Loads the task called name; returns 0, or -1 after printing that it does not exist. */
+int task_load(sqlite3 *db, const char *name, struct task *t);
+void task_release(struct task *t);
+const char *task_mode_name(enum task_mode m);
+
+/* Appends the task's feedback rules (manual and review notes), one per item. */
+int task_feedback_rules(sqlite3 *db, int64_t task_id, struct string_list *rules);
+/* Appends up to max instructions of the task's rejected records (counter-examples). */
+int task_rejected_examples(sqlite3 *db, int64_t task_id, size_t max, struct string_list *out);
+
+/* feedback_summarize.c: `winnow feedback summarize TASK` */
+int cmd_feedback_summarize(int argc, char **argv);
 
 struct rouge_index;
 

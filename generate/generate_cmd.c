@@ -11,7 +11,7 @@
  * fresh questions. The first run of a task stops at 20 records and prints
  * them: review those before asking for more.
  */
-#include "llm_generate.h"
+#include "generate.h"
 #include "../db/corpus.h"
 #include "../lib/options.h"
 #include "../lib/util.h"

@@ -234,4 +234,31 @@ int cmd_generate(int argc, char **argv);
 int cmd_answer(int argc, char **argv);
 int cmd_augment(int argc, char **argv);
 
+/* ---- asking the LLM (llm_ask.c) ---- */
+
+/* One question; the strings are borrowed and must outlive llm_ask_all. */
+struct llm_job {
+	const char *system, *prompt;
+	void *data;
+};
+
+struct llm_ask_totals {
+	long answered;		/* answers the caller used */
+	long retried;		/* questions asked again after an unreadable answer */
+	long unreadable;	/* set aside: no readable answer after every retry */
+	long failed;		/* the platform gave no answer (after the client's retries) */
+	long skipped;		/* not asked: a budget ran out or the run stopped */
+};
+
+/*
+ * Asks every job (JSON mode); handle(req, ctx) gets each answer (req->data
+ * is the job's data) and returns 0 when it used it, 1 when it cannot read
+ * it (asked again as the next sample, up to `retries` times), -1 to stop.
+ */
+enum llm_run_result llm_ask_all(struct llm_client *c, const char *purpose, struct llm_job *jobs, size_t n,
+				int retries, int (*handle)(struct llm_request *req, void *ctx), void *ctx,
+				struct llm_ask_totals *t);
+/* 1 after a fatal error, 75 when calls failed (try later), else 0. */
+int llm_ask_exit(enum llm_run_result r, const struct llm_ask_totals *t);
+
 #endif

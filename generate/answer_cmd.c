@@ -4,7 +4,7 @@
  * message (with the task's system prompt, or --system), and the answer
  * becomes its output. Answers cut off at the token limit are not stored.
  */
-#include "llm_internal.h"
+#include "generate.h"
 #include "../db/corpus.h"
 #include "../lib/options.h"
 #include "../lib/util.h"

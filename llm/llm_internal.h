@@ -1,7 +1,6 @@
 /*
  * llm_internal.h - what the llm_*.c files share and nothing else needs:
- * the llm_calls table (cache and log), prompt helpers for the generation
- * commands, and task lookups.
+ * the llm_calls table (cache and log), and the exit code of a run.
  */
 #ifndef WINNOW_LLM_INTERNAL_H
 #define WINNOW_LLM_INTERNAL_H
@@ -40,30 +39,5 @@ int llm_cache_lookup(sqlite3 *db, int64_t key, const char *body, int sample, str
 /* Exit code after llm_run: 1 after a fatal error, 75 when calls failed
  * after their retries (run again later), else 0. */
 int llm_run_exit(enum llm_run_result r, const struct llm_totals *t);
-
-/* ---- tasks (llm_task_cmd.c) ---- */
-
-enum task_mode { TASK_QUESTIONS, TASK_PAIRS, TASK_DOCUMENTS };
-
-struct task {
-	int64_t id;
-	char *name, *prompt, *system;
-	json_t *seeds;		/* array of {instruction, input, output} */
-	enum task_mode mode;
-	long rounds;		/* generate runs completed */
-};
-
-/* Loads the task called name; returns 0, or -1 after printing that it does not exist. */
-int task_load(sqlite3 *db, const char *name, struct task *t);
-void task_release(struct task *t);
-const char *task_mode_name(enum task_mode m);
-
-/* Appends the task's feedback rules (manual and review notes), one per item. */
-int task_feedback_rules(sqlite3 *db, int64_t task_id, struct string_list *rules);
-/* Appends up to max instructions of the task's rejected records (counter-examples). */
-int task_rejected_examples(sqlite3 *db, int64_t task_id, size_t max, struct string_list *out);
-
-/* llm_feedback_summarize.c: `winnow feedback summarize TASK` */
-int cmd_feedback_summarize(int argc, char **argv);
 
 #endif

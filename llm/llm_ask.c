@@ -5,7 +5,7 @@
  * so the cache does not hand back the same bad answer), up to `retries`
  * times; after that the record is set aside, untouched, and counted.
  */
-#include "annotate_internal.h"
+#include "llm.h"
 #include "../lib/util.h"
 
 #include <stdlib.h>

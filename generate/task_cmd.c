@@ -5,7 +5,7 @@
  * found in review, which every later generation prompt carries as rules.
  * Rejection notes written in review count as feedback too.
  */
-#include "llm_internal.h"
+#include "generate.h"
 #include "../db/corpus.h"
 #include "../lib/json.h"
 #include "../lib/options.h"

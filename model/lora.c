@@ -5,10 +5,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lora.h"
-#include "train.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
 #include "../lib/strbuf.h"
+#include "../lib/file.h"
+#include "../lib/rng.h"
 #include "../lib/util.h"
 
 #include <cblas.h>
@@ -150,30 +151,6 @@ static void tensor_name(char *buf, size_t size, int layer, int mod, char which)
 		 module_parent((enum lora_module)mod), lora_module_names[mod], which);
 }
 
-static int write_file(const char *path, const char *text, size_t len)
-{
-	char *tmp = xstrfmt("%s.tmp", path);
-	FILE *fp = fopen(tmp, "wb");
-	int rc = 0;
-	if (!fp) {
-		rc = error("cannot write '%s': %s", tmp, strerror(errno));
-	} else {
-		if (fwrite(text, 1, len, fp) != len)
-			rc = error("cannot write '%s': %s", tmp, strerror(errno));
-		if (fclose(fp) && !rc)
-			rc = error("cannot write '%s': %s", tmp, strerror(errno));
-		if (!rc && rename(tmp, path))
-			rc = error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-	}
-	free(tmp);
-	return rc;
-}
-
-int train_write_text(const char *path, const char *text, size_t len)
-{
-	return write_file(path, text, len);
-}
-
 int lora_save(const struct lora_adapter *ad, const char *dir, const char *base)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -208,7 +185,7 @@ int lora_save(const struct lora_adapter *ad, const char *dir, const char *base)
 	strbuf_addf(&sb, "],\n  \"task_type\": \"CAUSAL_LM\",\n  \"use_dora\": false,\n"
 			 "  \"use_rslora\": %s\n}\n", ad->cfg.rslora ? "true" : "false");
 	path = xstrfmt("%s/adapter_config.json", dir);
-	rc = write_file(path, sb.buf, sb.len);
+	rc = write_file_atomic(path, sb.buf, sb.len);
 	if (rc)
 		goto cleanup;
 

@@ -5,8 +5,8 @@
  * replaces the task's feedback with the rules (the review annotations the
  * notes came from stay in `annotations`).
  */
-#include "llm.h"
-#include "llm_internal.h"
+#include "../llm/llm.h"
+#include "generate.h"
 #include "../db/corpus.h"
 #include "../lib/json.h"
 #include "../lib/util.h"

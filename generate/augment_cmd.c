@@ -6,7 +6,7 @@
  * request sample k, so a re-run gets its answers from the cache and adds
  * nothing twice.
  */
-#include "llm_internal.h"
+#include "generate.h"
 #include "../db/corpus.h"
 #include "../lib/options.h"
 #include "../lib/util.h"

@@ -107,4 +107,7 @@ int cmd_merge(int argc, char **argv);
 /* `winnow train` (train_cmd.c). */
 int cmd_train(int argc, char **argv);
 
+/* W (out, in) += scale · B · A, in f32. */
+void lora_merge_into(float *w, const struct lora_pair *p, int rank, float scale);
+
 #endif

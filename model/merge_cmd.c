@@ -7,8 +7,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lora.h"
-#include "train.h"
 #include "../lib/options.h"
+#include "../lib/file.h"
+#include "../lib/rng.h"
 #include "../lib/util.h"
 
 #include <errno.h>

@@ -20,8 +20,9 @@
  *     step name; a step's output on stderr is shown only when it fails
  *     (or with --verbose), so a good night prints one line.
  */
-#include "annotate_internal.h"
-#include "../crawl/llm.h"
+#include "../annotate/annotate.h"
+#include "../db/corpus.h"
+#include "../llm/llm.h"
 #include "../lib/json.h"
 #include "../lib/util.h"
 

@@ -1,0 +1,57 @@
+/*
+ * file.c - reading a whole file with a limit, writing one atomically.
+ */
+#include "file.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int read_file_limited(const char *path, size_t limit, struct strbuf *out)
+{
+	FILE *fp = !strcmp(path, "-") ? stdin : fopen(path, "rb");
+	char buf[65536];
+	size_t n, start = out->len;
+	if (!fp)
+		return error("cannot open '%s': %s", path, strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		if (out->len - start + n > limit) {
+			if (fp != stdin)
+				fclose(fp);
+			if (limit >= (1u << 20))
+				return error("'%s' is larger than %zu MB", path, limit >> 20);
+			return error("'%s' is larger than %zu bytes", path, limit);
+		}
+		strbuf_add(out, buf, n);
+	}
+	int bad = ferror(fp);
+	if (fp != stdin)
+		fclose(fp);
+	if (bad)
+		return error("cannot read '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	char *tmp = xstrfmt("%s.tmp", path);
+	FILE *fp = fopen(tmp, "wb");
+	int rc = 0;
+	if (!fp) {
+		rc = error("cannot write '%s': %s", tmp, strerror(errno));
+	} else {
+		if (fwrite(data, 1, len, fp) != len)
+			rc = error("cannot write '%s': %s", tmp, strerror(errno));
+		if (fclose(fp) && !rc)
+			rc = error("cannot write '%s': %s", tmp, strerror(errno));
+		if (!rc && rename(tmp, path))
+			rc = error("cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
+		if (rc)
+			unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
