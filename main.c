@@ -10,15 +10,17 @@
 #include "llm/llm.h"
 #include "db/corpus.h"
 #include "dedupe/dedupe.h"
+#include "generate/generate.h"
 #include "lib/options.h"
 #include "lib/util.h"
 #include "model/lora.h"
 #include "model/model.h"
 #include "model/tokenizer.h"
+#include "pipeline/pipeline.h"
 
 static int cmd_help(int argc, char **argv);
 
-static const struct command {
+static const struct command_entry {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
@@ -60,7 +62,7 @@ static const struct command {
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
 
-static const struct command *find_command(const char *name)
+static const struct command_entry *find_command(const char *name)
 {
 	for (size_t i = 0; i < COMMAND_COUNT; i++)
 		if (!strcmp(commands[i].name, name))
@@ -82,7 +84,7 @@ static void list_commands(FILE *out)
 
 static int cmd_help(int argc, char **argv)
 {
-	const struct command *c;
+	const struct command_entry *c;
 	if (argc < 2) {
 		list_commands(stdout);
 		return EXIT_OK;
@@ -101,7 +103,7 @@ static int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	int i = 1;
-	const struct command *c;
+	const struct command_entry *c;
 
 	/* global options before the command */
 	while (i < argc && argv[i][0] == '-') {

@@ -96,6 +96,5 @@ int rubric_parse_answer(const struct rubric *r, const char *text, size_t len, do
 int cmd_review(int argc, char **argv);
 int cmd_judge(int argc, char **argv);
 int cmd_fix(int argc, char **argv);
-int cmd_run(int argc, char **argv);
 
 #endif

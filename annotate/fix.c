@@ -38,7 +38,7 @@ static const struct command_help fix_help = {
 
 struct flawed {
 	int64_t id, source_id, task_id;
-	char *system, *history, *prompt;
+	char *system, *history;
 };
 
 struct fixing {
@@ -169,55 +169,58 @@ static int on_answer(struct llm_request *req, void *ctx)
 	return rc;
 }
 
-int cmd_fix(int argc, char **argv)
+struct fix_options {
+	struct record_filter filter;
+	struct llm_options llm;
+	long limit, max_rounds, json_retries;
+};
+
+/* Returns 0 when the options are usable, else the exit code (usage printed). */
+static int fix_parse_options(int argc, char **argv, struct fix_options *o)
 {
-	struct record_filter filt = { NULL, NULL, NULL, STRING_LIST_INIT };
-	struct llm_options lo;
-	long limit = 0, max_rounds = 2, json_retries = 2;
-	int rc = EXIT_OK, usage;
-	llm_options_init(&lo);
-	lo.temperature = 0.3;
+	struct record_filter *f = &o->filter;
+	memset(o, 0, sizeof(*o));
+	o->max_rounds = 2;
+	o->json_retries = 2;
+	llm_options_init(&o->llm);
+	o->llm.temperature = 0.3;
 	struct option opts[] = {
-		OPT_STRING(0, "task", &filt.task, "NAME", "only records of this generation task"),
-		OPT_STRING(0, "source", &filt.source, "NAME", "only records from this source"),
-		OPT_STRING(0, "where", &filt.where, "SQL", "extra condition on records"),
-		OPT_INT(0, "limit", &limit, "N", 0, 1e15, "fix at most N records"),
-		OPT_INT(0, "max-rounds", &max_rounds, "N", 1, 100, "fixes per lineage at most (default 2)"),
-		OPT_INT(0, "json-retries", &json_retries, "N", 0, 10, "ask again this often when an answer "
+		OPT_STRING(0, "task", &f->task, "NAME", "only records of this generation task"),
+		OPT_STRING(0, "source", &f->source, "NAME", "only records from this source"),
+		OPT_STRING(0, "where", &f->where, "SQL", "extra condition on records"),
+		OPT_INT(0, "limit", &o->limit, "N", 0, 1e15, "fix at most N records"),
+		OPT_INT(0, "max-rounds", &o->max_rounds, "N", 1, 100, "fixes per lineage at most (default 2)"),
+		OPT_INT(0, "json-retries", &o->json_retries, "N", 0, 10, "ask again this often when an answer "
 			"cannot be read (default 2)"),
-		LLM_OPTIONS(&lo),
+		LLM_OPTIONS(&o->llm),
 		OPT_END(),
 	};
-	struct fixing x;
-	struct flawed *items = NULL;
-	struct llm_job *jobs = NULL;
-	struct llm_client *c = NULL;
-	struct llm_ask_totals t;
-	size_t n = 0, alloc = 0;
-	long at_limit = 0;
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	struct run run;
-
 	argc = parse_options(argc, argv, opts, &fix_help);
 	if (argc < 0)
 		return options_exit_code(argc);
 	if (argc > 0)
 		return usage_error(&fix_help, "fix takes no arguments (did you mean --task %s?)", argv[0]);
-	db = corpus_open(corpus_path(), CORPUS_CREATE);
-	if (!db)
-		return EXIT_FAILURE_;
-	run_begin(&run, db, "fix");
-	memset(&x, 0, sizeof(x));
-	memset(&t, 0, sizeof(t));
-	x.db = db;
-	c = llm_client_new(&lo, db, run.id);
-	if (!c) {
-		rc = run_end(&run, EXIT_USAGE, "nothing fixed");
-		goto out;
-	}
+	return 0;
+}
+
+static void flawed_free(void *data)
+{
+	struct flawed *f = data;
+	free(f->system);
+	free(f->history);
+	free(f);
+}
+
+/*
+ * Reads the records to fix into jobs; those whose lineage already holds
+ * --max-rounds fixes get reason fix-limit and are counted in *at_limit.
+ * Returns 0 or an exit code.
+ */
+static int fix_collect(sqlite3 *db, struct fix_options *o, struct llm_jobs *jobs, long *at_limit)
+{
+	int usage;
 	/* fixes already in the lineage: the record and its ancestors of origin fix */
-	st = filter_prepare(db, &filt, "rejected",
+	sqlite3_stmt *st = filter_prepare(db, &o->filter, "rejected",
 		"r.id, coalesce(r.source_id, 0), coalesce(r.task_id, 0), "
 		"(WITH RECURSIVE up(id, parent, origin) AS (SELECT r.id, r.parent_id, r.origin UNION ALL "
 		"SELECT p.id, p.parent_id, p.origin FROM records p JOIN up ON p.id = up.parent) "
@@ -225,72 +228,78 @@ int cmd_fix(int argc, char **argv)
 		"AND (r.reason = 'needs-fix' OR (r.reason LIKE 'review%' AND EXISTS (SELECT 1 FROM annotations a "
 		"WHERE a.record_id = r.id AND a.verdict = 'reject' AND a.author NOT LIKE 'llm:%' AND "
 		"trim(a.note) <> ''))) ORDER BY r.id LIMIT :limit", &usage);
-	if (!st) {
-		rc = run_end(&run, usage ? EXIT_USAGE : EXIT_FAILURE_, "nothing fixed");
-		goto out;
-	}
-	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit > 0 ? limit : -1);
+	if (!st)
+		return usage ? EXIT_USAGE : EXIT_FAILURE_;
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), o->limit > 0 ? o->limit : -1);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_int64(st, 3) >= max_rounds) {
+		if (sqlite3_column_int64(st, 3) >= o->max_rounds) {
 			char *sql = xstrfmt("UPDATE records SET reason = 'fix-limit' WHERE id = %lld", (long long)id);
 			corpus_exec(db, sql);
 			free(sql);
-			at_limit++;
+			(*at_limit)++;
 			continue;
 		}
-		if (n == alloc) {
-			alloc = alloc ? 2 * alloc : 64;
-			items = xrealloc(items, alloc * sizeof(*items));
-		}
-		struct flawed *f = &items[n++];
+		struct flawed *f = xcalloc(1, sizeof(*f));
 		f->id = id;
 		f->source_id = sqlite3_column_int64(st, 1);
 		f->task_id = sqlite3_column_int64(st, 2);
 		f->system = xstrdup((const char *)sqlite3_column_text(st, 7));
 		f->history = xstrdup((const char *)sqlite3_column_text(st, 8));
-		f->prompt = fix_prompt(db, st, f);
+		llm_jobs_add(jobs, fix_system, fix_prompt(db, st, f), f);
 	}
 	sqlite3_finalize(st);
+	return 0;
+}
 
-	enum llm_run_result r = LLM_RUN_DONE;
-	if (n) {
-		jobs = xcalloc(n, sizeof(*jobs));
-		for (size_t i = 0; i < n; i++) {
-			jobs[i].system = fix_system;
-			jobs[i].prompt = items[i].prompt;
-			jobs[i].data = &items[i];
-		}
-		r = llm_ask_all(c, "fix", jobs, n, (int)json_retries, on_answer, &x, &t);
+int cmd_fix(int argc, char **argv)
+{
+	struct fix_options o;
+	struct llm_jobs jobs = LLM_JOBS_INIT(flawed_free);
+	struct llm_client *c = NULL;
+	struct llm_ask_totals t;
+	struct fixing x;
+	struct command cmd;
+	long at_limit = 0;
+	int rc;
+
+	if ((rc = fix_parse_options(argc, argv, &o)))
+		return rc;
+	if ((rc = command_begin(&cmd, "fix", COMMAND_CREATE)))
+		return rc;
+	memset(&x, 0, sizeof(x));
+	memset(&t, 0, sizeof(t));
+	x.db = cmd.db;
+	c = llm_client_new(&o.llm, cmd.db, cmd.run.id);
+	if (!c) {
+		rc = command_end(&cmd, EXIT_USAGE, "nothing fixed");
+		goto out;
 	}
+	if ((rc = fix_collect(cmd.db, &o, &jobs, &at_limit))) {
+		rc = command_end(&cmd, rc, "nothing fixed");
+		goto out;
+	}
+	enum llm_run_result r = LLM_RUN_DONE;
+	if (jobs.nr)
+		r = llm_ask_all(c, "fix", jobs.job, jobs.nr, (int)o.json_retries, on_answer, &x, &t);
 	if (t.unreadable)
 		warning("%ld answer%s could not be read and %s set aside for the next run (e.g. %s)",
 			t.unreadable, t.unreadable == 1 ? "" : "s", t.unreadable == 1 ? "was" : "were", x.first_error);
 	const struct llm_totals *lt = llm_client_totals(c);
-	run_count(&run, "fixed", x.fixed);
-	run_count(&run, "unchanged", x.unchanged);
-	run_count(&run, "at_limit", at_limit);
-	run_count(&run, "unreadable", t.unreadable);
-	run_count(&run, "failed", t.failed);
-	run_count(&run, "calls", lt->calls);
-	run_count(&run, "cached", lt->cached);
-	run_count(&run, "tokens_in", lt->tokens_in);
-	run_count(&run, "tokens_out", lt->tokens_out);
+	run_count(&cmd.run, "fixed", x.fixed);
+	run_count(&cmd.run, "unchanged", x.unchanged);
+	run_count(&cmd.run, "at_limit", at_limit);
+	run_count(&cmd.run, "unreadable", t.unreadable);
+	run_count(&cmd.run, "failed", t.failed);
+	llm_count_run(&cmd.run, lt);
 	rc = x.failed ? EXIT_FAILURE_ : llm_ask_exit(r, &t);
-	rc = run_end(&run, rc, "%ld record%s fixed (new raw records for clean and dedupe), %ld answer%s "
-		     "unchanged, %ld at the --max-rounds limit, %ld unreadable, %ld failed; %ld call%s, %ld cached",
-		     x.fixed, x.fixed == 1 ? "" : "s", x.unchanged, x.unchanged == 1 ? "" : "s", at_limit,
-		     t.unreadable, t.failed, lt->calls, lt->calls == 1 ? "" : "s", lt->cached);
+	rc = command_end(&cmd, rc, "%ld record%s fixed (new raw records for clean and dedupe), %ld answer%s "
+			 "unchanged, %ld at the --max-rounds limit, %ld unreadable, %ld failed; %ld call%s, %ld cached",
+			 x.fixed, x.fixed == 1 ? "" : "s", x.unchanged, x.unchanged == 1 ? "" : "s", at_limit,
+			 t.unreadable, t.failed, lt->calls, lt->calls == 1 ? "" : "s", lt->cached);
 out:
-	for (size_t i = 0; i < n; i++) {
-		free(items[i].system);
-		free(items[i].history);
-		free(items[i].prompt);
-	}
-	free(items);
-	free(jobs);
+	llm_jobs_release(&jobs);
 	llm_client_free(c);
-	string_list_clear(&filt.stages);
-	corpus_close(db);
+	string_list_clear(&o.filter.stages);
 	return rc;
 }

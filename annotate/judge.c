@@ -39,7 +39,6 @@ static const struct command_help judge_help = {
 
 struct judged {
 	int64_t id;
-	char *prompt;
 };
 
 struct judging {
@@ -211,149 +210,160 @@ static long print_calibration(sqlite3 *db, const struct record_filter *f, const 
 	return a.n;
 }
 
-int cmd_judge(int argc, char **argv)
+struct judge_options {
+	struct record_filter filter;
+	struct llm_options llm;
+	const char *rubric_path, *on_fail;
+	double min_score;
+	long limit, json_retries;
+	int calibrate;
+};
+
+/* Returns 0 when the options are usable, else the exit code (usage printed). */
+static int judge_parse_options(int argc, char **argv, struct judge_options *o)
 {
-	struct record_filter f = { NULL, NULL, NULL, STRING_LIST_INIT };
-	struct llm_options lo;
-	const char *rubric_path = NULL, *on_fail = "fix";
-	double min_score = 3.5;
-	long limit = 0, json_retries = 2;
-	int calibrate = 0, rc = EXIT_OK, usage;
-	llm_options_init(&lo);
-	lo.temperature = 0;
+	struct record_filter *f = &o->filter;
+	memset(o, 0, sizeof(*o));
+	o->on_fail = "fix";
+	o->min_score = 3.5;
+	o->json_retries = 2;
+	llm_options_init(&o->llm);
+	o->llm.temperature = 0;
 	struct option opts[] = {
-		OPT_STRING(0, "task", &f.task, "NAME", "only records of this generation task"),
-		OPT_STRING(0, "source", &f.source, "NAME", "only records from this source"),
-		OPT_STRING(0, "where", &f.where, "SQL", "extra condition on records, e.g. \"lang = 'zh'\""),
-		OPT_INT(0, "limit", &limit, "N", 0, 1e15, "judge at most N records"),
-		OPT_DOUBLE(0, "min-score", &min_score, "S", 1, 5, "mean score a record needs to pass (default 3.5)"),
-		OPT_CHOICE(0, "on-fail", &on_fail, "fix|reject", "records under --min-score: needs-fix "
+		OPT_STRING(0, "task", &f->task, "NAME", "only records of this generation task"),
+		OPT_STRING(0, "source", &f->source, "NAME", "only records from this source"),
+		OPT_STRING(0, "where", &f->where, "SQL", "extra condition on records, e.g. \"lang = 'zh'\""),
+		OPT_INT(0, "limit", &o->limit, "N", 0, 1e15, "judge at most N records"),
+		OPT_DOUBLE(0, "min-score", &o->min_score, "S", 1, 5, "mean score a record needs to pass (default 3.5)"),
+		OPT_CHOICE(0, "on-fail", &o->on_fail, "fix|reject", "records under --min-score: needs-fix "
 			   "(default) or rejected for good"),
-		OPT_STRING(0, "rubric", &rubric_path, "FILE", "criteria as 'name: what a 5 means' lines"),
-		OPT_INT(0, "json-retries", &json_retries, "N", 0, 10, "ask again this often when an answer "
+		OPT_STRING(0, "rubric", &o->rubric_path, "FILE", "criteria as 'name: what a 5 means' lines"),
+		OPT_INT(0, "json-retries", &o->json_retries, "N", 0, 10, "ask again this often when an answer "
 			"cannot be read (default 2)"),
-		OPT_FLAG(0, "calibrate", &calibrate, "judge records people decided on and print agreement "
+		OPT_FLAG(0, "calibrate", &o->calibrate, "judge records people decided on and print agreement "
 			 "and Cohen's kappa; changes no stage"),
-		LLM_OPTIONS(&lo),
+		LLM_OPTIONS(&o->llm),
 		OPT_END(),
 	};
-	struct judging j;
-	struct rubric rubric;
-	struct judged *items = NULL;
-	struct llm_job *jobs = NULL;
-	struct llm_client *c = NULL;
-	struct llm_ask_totals t;
-	size_t n = 0, alloc = 0;
-	char *author = NULL;
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	struct run run;
-
 	argc = parse_options(argc, argv, opts, &judge_help);
 	if (argc < 0)
 		return options_exit_code(argc);
 	if (argc > 0)
 		return usage_error(&judge_help, "judge takes no arguments (did you mean --task %s?)", argv[0]);
-	if (rubric_path ? rubric_load(&rubric, rubric_path) : (rubric_default(&rubric), 0))
-		return EXIT_DATAERR;
-	db = corpus_open(corpus_path(), CORPUS_CREATE);
-	if (!db) {
-		rubric_release(&rubric);
-		return EXIT_FAILURE_;
-	}
-	run_begin(&run, db, calibrate ? "judge calibrate" : "judge");
-	memset(&j, 0, sizeof(j));
-	memset(&t, 0, sizeof(t));
-	c = llm_client_new(&lo, db, run.id);
-	if (!c) {
-		rc = run_end(&run, EXIT_USAGE, "nothing judged");
-		goto out;
-	}
-	author = xstrfmt("llm:%s", llm_client_model(c));
-	if (calibrate)
-		st = filter_prepare(db, &f, "raw,clean,unique,approved,rejected,duplicate",
+	return 0;
+}
+
+/* Reads the records to judge into jobs. Returns 0 or an exit code. */
+static int judge_collect(sqlite3 *db, struct judge_options *o, const struct rubric *rubric,
+			 const char *author, struct llm_jobs *jobs)
+{
+	sqlite3_stmt *st;
+	int usage;
+	if (o->calibrate)
+		st = filter_prepare(db, &o->filter, "raw,clean,unique,approved,rejected,duplicate",
 			"r.id, r.instruction, r.input, r.output, r.system, r.history",
 			"AND EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = r.id AND a.author NOT LIKE "
 			"'llm:%' AND a.verdict IN ('accept', 'reject', 'edit')) AND NOT EXISTS (SELECT 1 FROM "
 			"annotations a WHERE a.record_id = r.id AND a.author = :author AND a.scores IS NOT NULL) "
 			"ORDER BY r.id LIMIT :limit", &usage);
 	else
-		st = filter_prepare(db, &f, "unique", "r.id, r.instruction, r.input, r.output, r.system, r.history",
+		st = filter_prepare(db, &o->filter, "unique",
+				    "r.id, r.instruction, r.input, r.output, r.system, r.history",
 				    "ORDER BY r.id LIMIT :limit", &usage);
-	if (!st) {
-		rc = run_end(&run, usage ? EXIT_USAGE : EXIT_FAILURE_, "nothing judged");
-		goto out;
-	}
-	if (calibrate)
+	if (!st)
+		return usage ? EXIT_USAGE : EXIT_FAILURE_;
+	if (o->calibrate)
 		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":author"), author, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), limit > 0 ? limit : -1);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), o->limit > 0 ? o->limit : -1);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == alloc) {
-			alloc = alloc ? 2 * alloc : 64;
-			items = xrealloc(items, alloc * sizeof(*items));
-		}
-		items[n].id = sqlite3_column_int64(st, 0);
-		items[n].prompt = judge_prompt(&rubric, st);
-		n++;
+		struct judged *item = xcalloc(1, sizeof(*item));
+		item->id = sqlite3_column_int64(st, 0);
+		llm_jobs_add(jobs, judge_system, judge_prompt(rubric, st), item);
 	}
 	sqlite3_finalize(st);
+	return 0;
+}
 
-	j.db = db;
-	j.rubric = &rubric;
-	j.author = author;
-	j.min_score = min_score;
-	j.on_fail_reject = !strcmp(on_fail, "reject");
-	j.calibrate = calibrate;
-	enum llm_run_result r = LLM_RUN_DONE;
-	if (n) {
-		jobs = xcalloc(n, sizeof(*jobs));
-		for (size_t i = 0; i < n; i++) {
-			jobs[i].system = judge_system;
-			jobs[i].prompt = items[i].prompt;
-			jobs[i].data = &items[i];
-		}
-		r = llm_ask_all(c, "judge", jobs, n, (int)json_retries, on_answer, &j, &t);
-	}
-	if (t.unreadable)
+/* Warns, counts and prints the summary; returns the exit code. */
+static int judge_report(struct command *cmd, const struct judge_options *o, const struct judging *j,
+			const struct llm_ask_totals *t, const struct llm_totals *lt, size_t n,
+			enum llm_run_result r)
+{
+	struct run *run = &cmd->run;
+	int rc, usage;
+	if (t->unreadable)
 		warning("%ld answer%s could not be read after %ld retr%s and %s set aside (e.g. %s); "
-			"the record%s stay%s unique", t.unreadable, t.unreadable == 1 ? "" : "s", json_retries,
-			json_retries == 1 ? "y" : "ies", t.unreadable == 1 ? "was" : "were", j.first_error,
-			t.unreadable == 1 ? "" : "s", t.unreadable == 1 ? "s" : "");
-	const struct llm_totals *lt = llm_client_totals(c);
-	run_count(&run, "approved", j.approved);
-	run_count(&run, "needs_fix", j.needs_fix);
-	run_count(&run, "rejected", j.rejected);
-	run_count(&run, "unreadable", t.unreadable);
-	run_count(&run, "retried", t.retried);
-	run_count(&run, "failed", t.failed);
-	run_count(&run, "calls", lt->calls);
-	run_count(&run, "cached", lt->cached);
-	run_count(&run, "tokens_in", lt->tokens_in);
-	run_count(&run, "tokens_out", lt->tokens_out);
-	rc = j.failed ? EXIT_FAILURE_ : llm_ask_exit(r, &t);
-	if (calibrate) {
-		long compared = print_calibration(db, &f, author, min_score, &usage);
+			"the record%s stay%s unique", t->unreadable, t->unreadable == 1 ? "" : "s",
+			o->json_retries, o->json_retries == 1 ? "y" : "ies", t->unreadable == 1 ? "was" : "were",
+			j->first_error, t->unreadable == 1 ? "" : "s", t->unreadable == 1 ? "s" : "");
+	run_count(run, "approved", j->approved);
+	run_count(run, "needs_fix", j->needs_fix);
+	run_count(run, "rejected", j->rejected);
+	run_count(run, "unreadable", t->unreadable);
+	run_count(run, "retried", t->retried);
+	run_count(run, "failed", t->failed);
+	llm_count_run(run, lt);
+	rc = j->failed ? EXIT_FAILURE_ : llm_ask_exit(r, t);
+	if (o->calibrate) {
+		long compared = print_calibration(j->db, &o->filter, j->author, o->min_score, &usage);
 		if (compared < 0 && !rc)
 			rc = EXIT_FAILURE_;
-		rc = run_end(&run, rc, "%zu record%s judged for calibration, %ld compared with people; "
-			     "%ld call%s, %ld cached", n, n == 1 ? "" : "s", compared < 0 ? 0 : compared,
-			     lt->calls, lt->calls == 1 ? "" : "s", lt->cached);
-	} else {
-		rc = run_end(&run, rc, "%zu record%s judged by %s: %ld approved, %ld need a fix, %ld rejected, "
-			     "%ld unreadable, %ld failed%s; %ld call%s, %ld cached, %ld + %ld tokens", n,
-			     n == 1 ? "" : "s", author, j.approved, j.needs_fix, j.rejected, t.unreadable,
-			     t.failed, j.moved_on ? " (some were decided meanwhile)" : "", lt->calls,
-			     lt->calls == 1 ? "" : "s", lt->cached, lt->tokens_in, lt->tokens_out);
+		return command_end(cmd, rc, "%zu record%s judged for calibration, %ld compared with people; "
+			       "%ld call%s, %ld cached", n, n == 1 ? "" : "s", compared < 0 ? 0 : compared,
+			       lt->calls, lt->calls == 1 ? "" : "s", lt->cached);
 	}
+	return command_end(cmd, rc, "%zu record%s judged by %s: %ld approved, %ld need a fix, %ld rejected, "
+		       "%ld unreadable, %ld failed%s; %ld call%s, %ld cached, %ld + %ld tokens", n,
+		       n == 1 ? "" : "s", j->author, j->approved, j->needs_fix, j->rejected, t->unreadable,
+		       t->failed, j->moved_on ? " (some were decided meanwhile)" : "", lt->calls,
+		       lt->calls == 1 ? "" : "s", lt->cached, lt->tokens_in, lt->tokens_out);
+}
+
+int cmd_judge(int argc, char **argv)
+{
+	struct judge_options o;
+	struct llm_jobs jobs = LLM_JOBS_INIT(NULL);
+	struct llm_ask_totals t;
+	struct llm_client *c = NULL;
+	struct rubric rubric;
+	struct judging j;
+	struct command cmd;
+	int rc;
+
+	if ((rc = judge_parse_options(argc, argv, &o)))
+		return rc;
+	if (o.rubric_path ? rubric_load(&rubric, o.rubric_path) : (rubric_default(&rubric), 0))
+		return EXIT_DATAERR;
+	if ((rc = command_begin(&cmd, o.calibrate ? "judge calibrate" : "judge", COMMAND_CREATE))) {
+		rubric_release(&rubric);
+		return rc;
+	}
+	memset(&j, 0, sizeof(j));
+	memset(&t, 0, sizeof(t));
+	c = llm_client_new(&o.llm, cmd.db, cmd.run.id);
+	if (!c) {
+		rc = command_end(&cmd, EXIT_USAGE, "nothing judged");
+		goto out;
+	}
+	j.db = cmd.db;
+	j.rubric = &rubric;
+	j.author = xstrfmt("llm:%s", llm_client_model(c));
+	j.min_score = o.min_score;
+	j.on_fail_reject = !strcmp(o.on_fail, "reject");
+	j.calibrate = o.calibrate;
+	if ((rc = judge_collect(cmd.db, &o, &rubric, j.author, &jobs))) {
+		rc = command_end(&cmd, rc, "nothing judged");
+		goto out;
+	}
+	enum llm_run_result r = LLM_RUN_DONE;
+	if (jobs.nr)
+		r = llm_ask_all(c, "judge", jobs.job, jobs.nr, (int)o.json_retries, on_answer, &j, &t);
+	rc = judge_report(&cmd, &o, &j, &t, llm_client_totals(c), jobs.nr, r);
 out:
-	for (size_t i = 0; i < n; i++)
-		free(items[i].prompt);
-	free(items);
-	free(jobs);
-	free(author);
+	llm_jobs_release(&jobs);
+	free((char *)j.author);
 	llm_client_free(c);
 	rubric_release(&rubric);
-	string_list_clear(&f.stages);
-	corpus_close(db);
+	string_list_clear(&o.filter.stages);
 	return rc;
 }

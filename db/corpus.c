@@ -6,6 +6,7 @@
 #include "corpus.h"
 #include "db_internal.h"
 #include "../lib/json.h"
+#include "../lib/options.h"
 #include "../lib/util.h"
 
 #include <errno.h>
@@ -183,16 +184,13 @@ static const char *status_name(int code)
 	}
 }
 
-int run_end(struct run *run, int exit_code, const char *summary_fmt, ...)
+static int run_vend(struct run *run, int exit_code, const char *summary_fmt, va_list ap)
 {
 	struct strbuf summary = STRBUF_INIT, counts = STRBUF_INIT;
 	double seconds = now_seconds() - run->start;
 	char now[32];
-	va_list ap;
 
-	va_start(ap, summary_fmt);
 	strbuf_vaddf(&summary, summary_fmt, ap);
-	va_end(ap);
 	fflush(stdout);
 	fprintf(stderr, "%s: %s (%.1f s)\n", run->command, summary.buf, seconds);
 
@@ -219,4 +217,43 @@ int run_end(struct run *run, int exit_code, const char *summary_fmt, ...)
 	strbuf_release(&counts);
 	strbuf_release(&run->counts);
 	return exit_code;
+}
+
+int run_end(struct run *run, int exit_code, const char *summary_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, summary_fmt);
+	run_vend(run, exit_code, summary_fmt, ap);
+	va_end(ap);
+	return exit_code;
+}
+
+int command_begin(struct command *cmd, const char *name, unsigned flags)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->db = corpus_open(corpus_path(), flags & COMMAND_CREATE ? CORPUS_CREATE : 0);
+	if (!cmd->db)
+		return EXIT_FAILURE_;
+	run_begin(&cmd->run, cmd->db, name);
+	return 0;
+}
+
+int command_end(struct command *cmd, int exit_code, const char *summary_fmt, ...)
+{
+	va_list ap;
+	va_start(ap, summary_fmt);
+	run_vend(&cmd->run, exit_code, summary_fmt, ap);
+	va_end(ap);
+	corpus_close(cmd->db);
+	cmd->db = NULL;
+	return exit_code;
+}
+
+int corpus_begin_write(sqlite3 *db)
+{
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	if (sqlite3_errcode(db) == SQLITE_BUSY)
+		return error("the corpus is busy (another winnow is writing to it); try again later");
+	return error("corpus: cannot start a write: %s", sqlite3_errmsg(db));
 }

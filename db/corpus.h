@@ -108,6 +108,39 @@ void run_count(struct run *run, const char *name, int64_t value);
 int run_end(struct run *run, int exit_code, const char *summary_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* ---- a command's hold on the corpus ---- */
+
+/*
+ * What every corpus command does first and last, in one place (git's
+ * RUN_SETUP): open the corpus, record the run; at the end record the exit
+ * code and summary and close. Usage:
+ *
+ *	struct command cmd;
+ *	if ((rc = command_begin(&cmd, "judge", COMMAND_CREATE)))
+ *		return rc;
+ *	... work on cmd.db, counts with run_count(&cmd.run, ...) ...
+ *	return command_end(&cmd, rc, "%ld records judged", n);
+ */
+struct command {
+	sqlite3 *db;
+	struct run run;
+};
+enum command_flags {
+	COMMAND_CREATE = 1 << 0,	/* create the corpus if it does not exist */
+};
+/* Returns 0, or the exit code after printing why the corpus cannot be used. */
+int command_begin(struct command *cmd, const char *name, unsigned flags);
+/* run_end with the summary, then closes the corpus. Returns exit_code. */
+int command_end(struct command *cmd, int exit_code, const char *summary_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * BEGIN IMMEDIATE, or the one message for a corpus another process is
+ * writing to ("the corpus is busy ...; try again later"). Returns 0, or -1
+ * after printing it (the caller exits 75).
+ */
+int corpus_begin_write(sqlite3 *db);
+
 /* ---- full-text search ---- */
 
 /* Brings the FTS indexes up to date (progress bar). Returns 0 or -1. */

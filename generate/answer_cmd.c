@@ -1,11 +1,12 @@
 /*
- * llm_answer_cmd.c - `winnow answer TASK`: the second pass of a questions
+ * answer_cmd.c - `winnow answer TASK`: the second pass of a questions
  * task. Each raw record of the task without an output is sent as the user
  * message (with the task's system prompt, or --system), and the answer
  * becomes its output. Answers cut off at the token limit are not stored.
  */
-#include "generate.h"
+#include "generate_internal.h"
 #include "../db/corpus.h"
+#include "../lib/file.h"
 #include "../lib/options.h"
 #include "../lib/util.h"
 
@@ -81,143 +82,156 @@ static const struct command_help answer_help = {
 	"  winnow answer luck --limit 50 --provider deepseek --parallel 8",
 };
 
-int cmd_answer(int argc, char **argv)
+struct answer_options {
+	struct llm_options llm;
+	const char *task, *system_path;
+	long limit;
+	int keep_system;
+};
+
+/* Returns 0 when the options are usable, else the exit code (usage printed). */
+static int answer_parse_options(int argc, char **argv, struct answer_options *o)
 {
-	struct llm_options lo;
-	const char *system_path = NULL;
-	long limit = 0;
-	int keep_system = 0, rc;
-	llm_options_init(&lo);
+	memset(o, 0, sizeof(*o));
+	llm_options_init(&o->llm);
 	struct option opts[] = {
-		OPT_STRING(0, "system", &system_path, "FILE", "system prompt (default: the task's, if any)"),
-		OPT_FLAG(0, "keep-system", &keep_system, "also store the system prompt in the records' system field"),
-		OPT_INT(0, "limit", &limit, "N", 0, 100000000, "answer at most N records"),
-		LLM_OPTIONS(&lo),
+		OPT_STRING(0, "system", &o->system_path, "FILE", "system prompt (default: the task's, if any)"),
+		OPT_FLAG(0, "keep-system", &o->keep_system, "also store the system prompt in the records' system field"),
+		OPT_INT(0, "limit", &o->limit, "N", 0, 100000000, "answer at most N records"),
+		LLM_OPTIONS(&o->llm),
 		OPT_END(),
 	};
-	struct answering a;
-	struct task task;
-	struct run run;
-	struct llm_client *c = NULL;
-	struct question *qs = NULL;
-	struct llm_request *reqs = NULL;
-	size_t nq = 0, alloc = 0;
-	struct strbuf system = STRBUF_INIT;
-	char *purpose = NULL;
-	sqlite3_stmt *st;
-	sqlite3 *db;
-	enum llm_run_result r;
-
 	argc = parse_options(argc, argv, opts, &answer_help);
 	if (argc < 0)
 		return options_exit_code(argc);
 	if (argc != 1)
 		return usage_error(&answer_help, "say which TASK to answer");
-	if (system_path) {
-		FILE *fp = fopen(system_path, "rb");
-		char buf[4096];
-		size_t n;
-		if (!fp) {
-			error("cannot open system prompt file '%s': %s", system_path, strerror(errno));
-			return EXIT_DATAERR;
-		}
-		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && system.len < (1 << 20))
-			strbuf_add(&system, buf, n);
-		fclose(fp);
-		strbuf_trim(&system);
-	}
-	db = corpus_open(corpus_path(), 0);
-	if (!db) {
-		strbuf_release(&system);
-		return EXIT_FAILURE_;
-	}
-	run_begin(&run, db, "answer");
-	memset(&a, 0, sizeof(a));
-	if (task_load(db, argv[0], &task)) {
-		rc = run_end(&run, EXIT_FAILURE_, "nothing answered");
-		strbuf_release(&system);
-		corpus_close(db);
-		return rc;
-	}
-	if (!system_path)
-		strbuf_addstr(&system, task.system);
-	a.db = db;
-	a.system = keep_system && system.len ? system.buf : NULL;
-	a.update = corpus_prepare(db, "UPDATE records SET output = ?1, system = ?2, content_hash = ?3, "
-				      "updated_at = ?4 WHERE id = ?5 AND output = '' AND stage = 'raw'");
-	st = corpus_prepare(db, "SELECT id, instruction, input FROM records WHERE task_id = ? AND stage = 'raw' "
-				"AND output = '' ORDER BY id LIMIT ?");
-	if (!a.update || !st) {
-		sqlite3_finalize(st);
-		rc = run_end(&run, EXIT_FAILURE_, "nothing answered");
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, task.id);
+	o->task = argv[0];
+	return 0;
+}
+
+static void question_free(struct question *q)
+{
+	free(q->instruction);
+	free(q->input);
+	free(q->prompt);
+}
+
+/* The task's raw records without an output, at most limit (0: all). */
+static int answer_collect(sqlite3 *db, int64_t task_id, long limit, struct question **qs, size_t *nq)
+{
+	size_t alloc = 0;
+	sqlite3_stmt *st = corpus_prepare(db, "SELECT id, instruction, input FROM records WHERE task_id = ? "
+					      "AND stage = 'raw' AND output = '' ORDER BY id LIMIT ?");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, task_id);
 	sqlite3_bind_int64(st, 2, limit > 0 ? limit : -1);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct question *q;
-		if (nq == alloc) {
+		if (*nq == alloc) {
 			alloc = alloc ? 2 * alloc : 64;
-			qs = xrealloc(qs, alloc * sizeof(*qs));
+			*qs = xrealloc(*qs, alloc * sizeof(**qs));
 		}
-		q = &qs[nq++];
+		q = &(*qs)[(*nq)++];
 		q->id = sqlite3_column_int64(st, 0);
 		q->instruction = xstrdup((const char *)sqlite3_column_text(st, 1));
 		q->input = xstrdup((const char *)sqlite3_column_text(st, 2));
 		q->prompt = *q->input ? xstrfmt("%s\n\n%s", q->instruction, q->input) : xstrdup(q->instruction);
 	}
 	sqlite3_finalize(st);
-	if (!nq) {
-		rc = run_end(&run, EXIT_OK, "task '%s' has no raw records without an output", task.name);
-		goto out;
+	return 0;
+}
+
+/* Asks every question; returns the exit code after the summary. */
+static int answer_all(struct command *cmd, struct answer_options *o, const struct task *task,
+		      const char *system, struct answering *a, struct question *qs, size_t nq)
+{
+	struct llm_client *c = llm_client_new(&o->llm, cmd->db, cmd->run.id);
+	if (!c)
+		return command_end(cmd, EXIT_USAGE, "nothing answered");
+	a->update = corpus_prepare(cmd->db, "UPDATE records SET output = ?1, system = ?2, content_hash = ?3, "
+					    "updated_at = ?4 WHERE id = ?5 AND output = '' AND stage = 'raw'");
+	if (!a->update) {
+		llm_client_free(c);
+		return command_end(cmd, EXIT_FAILURE_, "nothing answered");
 	}
-	c = llm_client_new(&lo, db, run.id);
-	if (!c) {
-		rc = run_end(&run, EXIT_USAGE, "nothing answered");
-		goto out;
-	}
-	purpose = xstrfmt("answer:%s", task.name);
-	reqs = xcalloc(nq, sizeof(*reqs));
+	char *purpose = xstrfmt("answer:%s", task->name);
+	struct llm_request *reqs = xcalloc(nq, sizeof(*reqs));
 	for (size_t i = 0; i < nq; i++) {
 		llm_request_init(&reqs[i]);
-		reqs[i].system = system.len ? system.buf : NULL;
+		reqs[i].system = *system ? system : NULL;
 		reqs[i].prompt = qs[i].prompt;
 		reqs[i].purpose = purpose;
 		reqs[i].data = &qs[i];
 	}
-	r = llm_run(c, reqs, nq, on_answer, &a);
+	enum llm_run_result r = llm_run(c, reqs, nq, on_answer, a);
 	const struct llm_totals *t = llm_client_totals(c);
-	if (a.truncated)
+	if (a->truncated)
 		warning("%ld answer%s cut off at the token limit were not stored; raise --answer-tokens and run "
-			"again with --no-cache", a.truncated, a.truncated == 1 ? " was" : "s were");
-	if (a.conflicts)
+			"again with --no-cache", a->truncated, a->truncated == 1 ? " was" : "s were");
+	if (a->conflicts)
 		warning("%ld answer%s made a record identical to an existing one; left unanswered",
-			a.conflicts, a.conflicts == 1 ? "" : "s");
-	run_count(&run, "answered", a.answered);
-	run_count(&run, "truncated", a.truncated);
-	run_count(&run, "calls", t->calls);
-	run_count(&run, "cached", t->cached);
-	run_count(&run, "tokens_in", t->tokens_in);
-	run_count(&run, "tokens_out", t->tokens_out);
-	rc = a.failed ? EXIT_FAILURE_ : llm_run_exit(r, t);
-	rc = run_end(&run, rc, "%ld of %zu record%s of task '%s' answered; %ld call%s, %ld cached, %ld failed, "
-		     "%ld + %ld tokens", a.answered, nq, nq == 1 ? "" : "s", task.name, t->calls,
-		     t->calls == 1 ? "" : "s", t->cached, t->failed, t->tokens_in, t->tokens_out);
-out:
-	for (size_t i = 0; i < nq; i++) {
-		if (reqs)
-			llm_request_release(&reqs[i]);
-		free(qs[i].instruction);
-		free(qs[i].input);
-		free(qs[i].prompt);
-	}
-	free(qs);
+			a->conflicts, a->conflicts == 1 ? "" : "s");
+	run_count(&cmd->run, "answered", a->answered);
+	run_count(&cmd->run, "truncated", a->truncated);
+	llm_count_run(&cmd->run, t);
+	int rc = a->failed ? EXIT_FAILURE_ : llm_run_exit(r, t);
+	sqlite3_finalize(a->update);
+	rc = command_end(cmd, rc, "%ld of %zu record%s of task '%s' answered; %ld call%s, %ld cached, "
+			 "%ld failed, %ld + %ld tokens", a->answered, nq, nq == 1 ? "" : "s", task->name,
+			 t->calls, t->calls == 1 ? "" : "s", t->cached, t->failed, t->tokens_in, t->tokens_out);
+	for (size_t i = 0; i < nq; i++)
+		llm_request_release(&reqs[i]);
 	free(reqs);
 	free(purpose);
-	sqlite3_finalize(a.update);
 	llm_client_free(c);
+	return rc;
+}
+
+int cmd_answer(int argc, char **argv)
+{
+	struct answer_options o;
+	struct answering a;
+	struct task task;
+	struct command cmd;
+	struct question *qs = NULL;
+	size_t nq = 0;
+	struct strbuf system = STRBUF_INIT;
+	int rc;
+
+	if ((rc = answer_parse_options(argc, argv, &o)))
+		return rc;
+	if (o.system_path) {
+		if (read_file_limited(o.system_path, 1 << 20, &system)) {
+			strbuf_release(&system);
+			return EXIT_DATAERR;
+		}
+		strbuf_trim(&system);
+	}
+	if ((rc = command_begin(&cmd, "answer", 0))) {
+		strbuf_release(&system);
+		return rc;
+	}
+	memset(&a, 0, sizeof(a));
+	if (task_load(cmd.db, o.task, &task)) {
+		strbuf_release(&system);
+		return command_end(&cmd, EXIT_FAILURE_, "nothing answered");
+	}
+	if (!o.system_path)
+		strbuf_addstr(&system, task.system);
+	a.db = cmd.db;
+	a.system = o.keep_system && system.len ? system.buf : NULL;
+	if (answer_collect(cmd.db, task.id, o.limit, &qs, &nq))
+		rc = command_end(&cmd, EXIT_FAILURE_, "nothing answered");
+	else if (!nq)
+		rc = command_end(&cmd, EXIT_OK, "task '%s' has no raw records without an output", task.name);
+	else
+		rc = answer_all(&cmd, &o, &task, system.buf, &a, qs, nq);
+	for (size_t i = 0; i < nq; i++)
+		question_free(&qs[i]);
+	free(qs);
 	strbuf_release(&system);
 	task_release(&task);
-	corpus_close(db);
 	return rc;
 }

@@ -1,12 +1,12 @@
 /*
- * llm_augment_cmd.c - `winnow augment`: each chosen record yields K
+ * augment_cmd.c - `winnow augment`: each chosen record yields K
  * variants written by the LLM platform - a paraphrase, a deeper or broader
  * Evol-Instruct rewrite, or a translation - stored as raw records with
  * origin augment and the record as their parent. Variant k of a record is
  * request sample k, so a re-run gets its answers from the cache and adds
  * nothing twice.
  */
-#include "generate.h"
+#include "generate_internal.h"
 #include "../db/corpus.h"
 #include "../lib/options.h"
 #include "../lib/util.h"
@@ -156,70 +156,74 @@ static const struct command_help augment_help = {
 	"  winnow augment --method translate --to English --where \"lang = 'zh'\" --limit 100 --provider openai",
 };
 
-int cmd_augment(int argc, char **argv)
+struct augment_options {
+	struct llm_options llm;
+	const char *method_name, *where, *to;
+	long variants, limit;
+	const struct method *method;
+};
+
+/* Returns 0 when the options are usable, else the exit code (usage printed). */
+static int augment_parse_options(int argc, char **argv, struct augment_options *o)
 {
-	struct llm_options lo;
-	const char *method_name = NULL, *where = NULL, *to = NULL;
-	long variants = 1, limit = 0;
-	int rc;
-	llm_options_init(&lo);
+	memset(o, 0, sizeof(*o));
+	o->variants = 1;
+	llm_options_init(&o->llm);
 	struct option opts[] = {
-		OPT_CHOICE('m', "method", &method_name, "paraphrase|evol-deepen|evol-broaden|translate",
+		OPT_CHOICE('m', "method", &o->method_name, "paraphrase|evol-deepen|evol-broaden|translate",
 			   "how to make variants (required)"),
-		OPT_INT('n', "n", &variants, "K", 1, 100, "variants per record (default 1)"),
-		OPT_STRING('w', "where", &where, "SQL", "which records (default: stage IN ('unique','approved'))"),
-		OPT_STRING(0, "to", &to, "LANGUAGE", "translate: the target language"),
-		OPT_INT(0, "limit", &limit, "N", 0, 100000000, "at most N records"),
-		LLM_OPTIONS(&lo),
+		OPT_INT('n', "n", &o->variants, "K", 1, 100, "variants per record (default 1)"),
+		OPT_STRING('w', "where", &o->where, "SQL", "which records (default: stage IN ('unique','approved'))"),
+		OPT_STRING(0, "to", &o->to, "LANGUAGE", "translate: the target language"),
+		OPT_INT(0, "limit", &o->limit, "N", 0, 100000000, "at most N records"),
+		LLM_OPTIONS(&o->llm),
 		OPT_END(),
 	};
-	const struct method *m = NULL;
-	struct augmenting a;
-	struct run run;
-	struct llm_client *c = NULL;
-	struct source_record *recs = NULL;
-	struct llm_request *reqs = NULL;
-	size_t nrec = 0, alloc = 0, nreq = 0;
-	char *sql, *purpose = NULL;
-	const char *tail = NULL;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-
 	argc = parse_options(argc, argv, opts, &augment_help);
 	if (argc < 0)
 		return options_exit_code(argc);
 	if (argc)
 		return usage_error(&augment_help, "augment takes no arguments; choose records with --where");
-	if (!method_name)
+	if (!o->method_name)
 		return usage_error(&augment_help, "say how to augment: --method paraphrase|evol-deepen|evol-broaden|translate");
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-		if (!strcmp(methods[i].name, method_name))
-			m = &methods[i];
-	db = corpus_open(corpus_path(), 0);
-	if (!db)
-		return EXIT_FAILURE_;
-	memset(&a, 0, sizeof(a));
-	a.db = db;
-	a.method = m->name;
-	sql = xstrfmt("SELECT id, task_id, instruction, input, output, system FROM records WHERE (%s) "
-		      "ORDER BY id LIMIT %ld", where ? where : "stage IN ('unique','approved')", limit > 0 ? limit : -1L);
-	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK || (tail && *tail) || !sqlite3_stmt_readonly(st)) {
-		error("--where '%s' is not a condition on records: %s", where ? where : "",
+		if (!strcmp(methods[i].name, o->method_name))
+			o->method = &methods[i];
+	return 0;
+}
+
+/*
+ * Prepares the record selection (--where checked to be one read-only
+ * condition). Returns the statement, or NULL after printing why.
+ */
+static sqlite3_stmt *augment_select(sqlite3 *db, const struct augment_options *o)
+{
+	sqlite3_stmt *st = NULL;
+	const char *tail = NULL;
+	char *sql = xstrfmt("SELECT id, task_id, instruction, input, output, system FROM records WHERE (%s) "
+			    "ORDER BY id LIMIT %ld", o->where ? o->where : "stage IN ('unique','approved')",
+			    o->limit > 0 ? o->limit : -1L);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK || (tail && *tail) ||
+	    !sqlite3_stmt_readonly(st)) {
+		error("--where '%s' is not a condition on records: %s", o->where ? o->where : "",
 		      st && tail && *tail ? "it holds more than one statement" : sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		free(sql);
-		corpus_close(db);
-		return EXIT_USAGE;
+		st = NULL;
 	}
 	free(sql);
-	run_begin(&run, db, "augment");
+	return st;
+}
+
+static void augment_collect(sqlite3_stmt *st, struct source_record **recs, size_t *nrec)
+{
+	size_t alloc = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		struct source_record *r;
-		if (nrec == alloc) {
+		if (*nrec == alloc) {
 			alloc = alloc ? 2 * alloc : 64;
-			recs = xrealloc(recs, alloc * sizeof(*recs));
+			*recs = xrealloc(*recs, alloc * sizeof(**recs));
 		}
-		r = &recs[nrec++];
+		r = &(*recs)[(*nrec)++];
 		r->id = sqlite3_column_int64(st, 0);
 		r->task_id = sqlite3_column_int64(st, 1);
 		r->instruction = xstrdup((const char *)sqlite3_column_text(st, 2));
@@ -228,58 +232,85 @@ int cmd_augment(int argc, char **argv)
 		r->system = xstrdup((const char *)sqlite3_column_text(st, 5));
 	}
 	sqlite3_finalize(st);
-	if (!nrec) {
-		rc = run_end(&run, EXIT_OK, "no records match%s%s", where ? " " : " (default: unique or approved)",
-			     where ? where : "");
-		goto out;
-	}
-	if (record_inserter_init(&a.ins, db)) {
-		rc = run_end(&run, EXIT_FAILURE_, "nothing augmented");
-		goto out;
-	}
-	c = llm_client_new(&lo, db, run.id);
-	if (!c) {
-		rc = run_end(&run, EXIT_USAGE, "nothing augmented");
-		goto out;
-	}
-	purpose = xstrfmt("augment:%s", m->name);
-	nreq = nrec * (size_t)variants;
-	reqs = xcalloc(nreq, sizeof(*reqs));
+}
+
+/* Asks for every variant; returns the exit code after the summary. */
+static int augment_all(struct command *cmd, const struct augment_options *o, struct augmenting *a,
+		       struct source_record *recs, size_t nrec)
+{
+	const struct method *m = o->method;
+	struct llm_client *c = llm_client_new(&o->llm, cmd->db, cmd->run.id);
+	if (!c)
+		return command_end(cmd, EXIT_USAGE, "nothing augmented");
+	char *purpose = xstrfmt("augment:%s", m->name);
+	size_t nreq = nrec * (size_t)o->variants;
+	struct llm_request *reqs = xcalloc(nreq, sizeof(*reqs));
 	for (size_t i = 0; i < nreq; i++) {
-		struct source_record *r = &recs[i / (size_t)variants];
-		int k = (int)(i % (size_t)variants);
+		struct source_record *r = &recs[i / (size_t)o->variants];
+		int k = (int)(i % (size_t)o->variants);
 		llm_request_init(&reqs[i]);
-		reqs[i].prompt = build_prompt(m, r, to, k, variants);
+		reqs[i].prompt = build_prompt(m, r, o->to, k, o->variants);
 		reqs[i].purpose = purpose;
 		reqs[i].json = 1;
 		reqs[i].sample = k;
 		reqs[i].data = r;
 	}
-	enum llm_run_result res = llm_run(c, reqs, nreq, on_variant, &a);
+	enum llm_run_result res = llm_run(c, reqs, nreq, on_variant, a);
 	const struct llm_totals *t = llm_client_totals(c);
-	if (a.unusable)
+	if (a->unusable)
 		warning("%ld answer%s held no usable variant (no JSON with instruction and output, or unchanged)",
-			a.unusable, a.unusable == 1 ? "" : "s");
-	if (a.truncated)
-		warning("%ld answer%s cut off at the token limit; raise --answer-tokens", a.truncated,
-			a.truncated == 1 ? " was" : "s were");
-	run_count(&run, "records", (int64_t)nrec);
-	run_count(&run, "added", a.added);
-	run_count(&run, "present", a.present);
-	run_count(&run, "unusable", a.unusable);
-	run_count(&run, "calls", t->calls);
-	run_count(&run, "cached", t->cached);
-	run_count(&run, "tokens_in", t->tokens_in);
-	run_count(&run, "tokens_out", t->tokens_out);
-	rc = a.failed ? EXIT_FAILURE_ : llm_run_exit(res, t);
-	rc = run_end(&run, rc, "%ld variant%s added from %zu record%s (%s), %ld already present; %ld call%s, "
-		     "%ld cached, %ld + %ld tokens", a.added, a.added == 1 ? "" : "s", nrec, nrec == 1 ? "" : "s",
-		     m->name, a.present, t->calls, t->calls == 1 ? "" : "s", t->cached, t->tokens_in, t->tokens_out);
-out:
+			a->unusable, a->unusable == 1 ? "" : "s");
+	if (a->truncated)
+		warning("%ld answer%s cut off at the token limit; raise --answer-tokens", a->truncated,
+			a->truncated == 1 ? " was" : "s were");
+	run_count(&cmd->run, "records", (int64_t)nrec);
+	run_count(&cmd->run, "added", a->added);
+	run_count(&cmd->run, "present", a->present);
+	run_count(&cmd->run, "unusable", a->unusable);
+	llm_count_run(&cmd->run, t);
+	int rc = a->failed ? EXIT_FAILURE_ : llm_run_exit(res, t);
+	rc = command_end(cmd, rc, "%ld variant%s added from %zu record%s (%s), %ld already present; %ld call%s, "
+			 "%ld cached, %ld + %ld tokens", a->added, a->added == 1 ? "" : "s", nrec,
+			 nrec == 1 ? "" : "s", m->name, a->present, t->calls, t->calls == 1 ? "" : "s", t->cached,
+			 t->tokens_in, t->tokens_out);
 	for (size_t i = 0; i < nreq; i++) {
 		free((char *)reqs[i].prompt);
 		llm_request_release(&reqs[i]);
 	}
+	free(reqs);
+	free(purpose);
+	llm_client_free(c);
+	return rc;
+}
+
+int cmd_augment(int argc, char **argv)
+{
+	struct augment_options o;
+	struct augmenting a;
+	struct command cmd;
+	struct source_record *recs = NULL;
+	size_t nrec = 0;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = augment_parse_options(argc, argv, &o)))
+		return rc;
+	if ((rc = command_begin(&cmd, "augment", 0)))
+		return rc;
+	memset(&a, 0, sizeof(a));
+	a.db = cmd.db;
+	a.method = o.method->name;
+	st = augment_select(cmd.db, &o);
+	if (!st)
+		return command_end(&cmd, EXIT_USAGE, "nothing augmented");
+	augment_collect(st, &recs, &nrec);
+	if (!nrec)
+		rc = command_end(&cmd, EXIT_OK, "no records match%s%s",
+				 o.where ? " " : " (default: unique or approved)", o.where ? o.where : "");
+	else if (record_inserter_init(&a.ins, cmd.db))
+		rc = command_end(&cmd, EXIT_FAILURE_, "nothing augmented");
+	else
+		rc = augment_all(&cmd, &o, &a, recs, nrec);
 	for (size_t i = 0; i < nrec; i++) {
 		free(recs[i].instruction);
 		free(recs[i].input);
@@ -287,10 +318,6 @@ out:
 		free(recs[i].system);
 	}
 	free(recs);
-	free(reqs);
-	free(purpose);
 	record_inserter_release(&a.ins);
-	llm_client_free(c);
-	corpus_close(db);
 	return rc;
 }

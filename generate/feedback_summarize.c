@@ -6,7 +6,7 @@
  * notes came from stay in `annotations`).
  */
 #include "../llm/llm.h"
-#include "generate.h"
+#include "generate_internal.h"
 #include "../db/corpus.h"
 #include "../lib/json.h"
 #include "../lib/util.h"

@@ -5,7 +5,7 @@
  * of an answer (JSON or a numbered list); and the filters every generated
  * item passes (length, blocklist, first character, ROUGE-L similarity).
  */
-#include "generate.h"
+#include "generate_internal.h"
 #include "../dedupe/dedupe.h"
 #include "../lib/util.h"
 

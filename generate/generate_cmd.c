@@ -11,7 +11,7 @@
  * fresh questions. The first run of a task stops at 20 records and prints
  * them: review those before asking for more.
  */
-#include "generate.h"
+#include "generate_internal.h"
 #include "../db/corpus.h"
 #include "../lib/options.h"
 #include "../lib/util.h"
@@ -457,10 +457,7 @@ int cmd_generate(int argc, char **argv)
 	}
 	for (int v = 0; v < GEN_VERDICTS; v++)
 		run_count(&run, gen_verdict_name((enum gen_verdict)v), g.verdicts[v]);
-	run_count(&run, "calls", t->calls);
-	run_count(&run, "cached", t->cached);
-	run_count(&run, "tokens_in", t->tokens_in);
-	run_count(&run, "tokens_out", t->tokens_out);
+	llm_count_run(&run, t);
 	rc = g.failed ? EXIT_FAILURE_ : llm_run_exit(r, t);
 	if (r == LLM_RUN_BUDGET)
 		warning("stopped at the budget (--max-calls/--max-tokens)");

@@ -5,7 +5,7 @@
  * found in review, which every later generation prompt carries as rules.
  * Rejection notes written in review count as feedback too.
  */
-#include "generate.h"
+#include "generate_internal.h"
 #include "../db/corpus.h"
 #include "../lib/json.h"
 #include "../lib/options.h"

@@ -228,11 +228,6 @@ void llm_sse_finish(struct llm_sse *s);
 
 /* ---- commands ---- */
 int cmd_llm(int argc, char **argv);
-int cmd_task(int argc, char **argv);
-int cmd_feedback(int argc, char **argv);
-int cmd_generate(int argc, char **argv);
-int cmd_answer(int argc, char **argv);
-int cmd_augment(int argc, char **argv);
 
 /* ---- asking the LLM (llm_ask.c) ---- */
 
@@ -260,5 +255,24 @@ enum llm_run_result llm_ask_all(struct llm_client *c, const char *purpose, struc
 				struct llm_ask_totals *t);
 /* 1 after a fatal error, 75 when calls failed (try later), else 0. */
 int llm_ask_exit(enum llm_run_result r, const struct llm_ask_totals *t);
+
+/*
+ * The questions of one command, collected while reading records: each job
+ * owns its prompt (freed with the list) and its data (freed with
+ * free_data, or free() when that is NULL). jobs[i].data stays where it is
+ * while the list grows, so answers can point back at their records.
+ */
+struct llm_jobs {
+	struct llm_job *job;
+	size_t nr, alloc;
+	void (*free_data)(void *data);
+};
+#define LLM_JOBS_INIT(free_data) { NULL, 0, 0, free_data }
+void llm_jobs_add(struct llm_jobs *l, const char *system, char *prompt, void *data);
+void llm_jobs_release(struct llm_jobs *l);
+
+struct run;
+/* Adds the client's calls, cached answers and tokens to a run's counts. */
+void llm_count_run(struct run *run, const struct llm_totals *t);
 
 #endif

@@ -6,6 +6,7 @@
  * times; after that the record is set aside, untouched, and counted.
  */
 #include "llm.h"
+#include "../db/corpus.h"
 #include "../lib/util.h"
 
 #include <stdlib.h>
@@ -103,4 +104,38 @@ int llm_ask_exit(enum llm_run_result r, const struct llm_ask_totals *t)
 	if (t->failed)
 		return EXIT_TEMPFAIL;	/* calls failed after their retries: try again later */
 	return EXIT_OK;
+}
+
+void llm_jobs_add(struct llm_jobs *l, const char *system, char *prompt, void *data)
+{
+	if (l->nr == l->alloc) {
+		l->alloc = l->alloc ? 2 * l->alloc : 64;
+		l->job = xrealloc(l->job, l->alloc * sizeof(*l->job));
+	}
+	l->job[l->nr].system = system;
+	l->job[l->nr].prompt = prompt;
+	l->job[l->nr].data = data;
+	l->nr++;
+}
+
+void llm_jobs_release(struct llm_jobs *l)
+{
+	for (size_t i = 0; i < l->nr; i++) {
+		free((char *)l->job[i].prompt);
+		if (l->free_data)
+			l->free_data(l->job[i].data);
+		else
+			free(l->job[i].data);
+	}
+	free(l->job);
+	l->job = NULL;
+	l->nr = l->alloc = 0;
+}
+
+void llm_count_run(struct run *run, const struct llm_totals *t)
+{
+	run_count(run, "calls", t->calls);
+	run_count(run, "cached", t->cached);
+	run_count(run, "tokens_in", t->tokens_in);
+	run_count(run, "tokens_out", t->tokens_out);
 }

@@ -116,10 +116,7 @@ static int cmd_llm_ask(int argc, char **argv)
 	}
 	r = llm_run(c, reqs, (size_t)n, print_answer, &as);
 	const struct llm_totals *t = llm_client_totals(c);
-	run_count(&run, "calls", t->calls);
-	run_count(&run, "cached", t->cached);
-	run_count(&run, "tokens_in", t->tokens_in);
-	run_count(&run, "tokens_out", t->tokens_out);
+	llm_count_run(&run, t);
 	rc = llm_run_exit(r, t);
 	rc = run_end(&run, rc, "%d answer%s from %s/%s: %ld call%s, %ld cached, %ld retried, %ld failed, "
 		     "%ld + %ld tokens", as.printed, as.printed == 1 ? "" : "s", llm_client_provider(c),

@@ -20,6 +20,7 @@
  *     step name; a step's output on stderr is shown only when it fails
  *     (or with --verbose), so a good night prints one line.
  */
+#include "pipeline.h"
 #include "../annotate/annotate.h"
 #include "../db/corpus.h"
 #include "../llm/llm.h"

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "../../generate/generate.h"
+#include "../../generate/generate_internal.h"
 
 static const char *item(json_t *items, size_t i, const char *key)
 {
