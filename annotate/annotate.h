@@ -50,10 +50,12 @@ void edit_fields_release(struct edit_fields *f);
 void edit_format(struct strbuf *out, int64_t id, char *const field[5]);
 /*
  * Parses an edited file back. Returns 0, or -1 with the problem in err
- * (missing section, empty instruction or output, history not a list of
+ * (missing section, empty instruction, or empty output unless
+ * allow_no_output (a question not answered yet), history not a list of
  * [question, answer] pairs).
  */
-int edit_parse(const char *text, size_t len, struct edit_fields *out, char *err, size_t errsize);
+int edit_parse(const char *text, size_t len, int allow_no_output, struct edit_fields *out, char *err,
+	       size_t errsize);
 
 /* ---- judge arithmetic (judge_rubric.c) ---- */
 

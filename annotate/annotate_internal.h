@@ -62,16 +62,25 @@ struct decision {
 void decision_release(struct decision *d);
 
 /*
- * Applies a decision inside the caller's transaction: accept (-> approved),
- * reject (-> rejected, reason "review" or "review: TAGS"; a note becomes
- * task feedback), edit (edited is the new text: a new raw record, origin
- * fix, parent = this one; this one -> rejected, reason "edited"). Fills d
- * for decision_undo. Returns 0, 1 when an edit's text already exists in
- * the corpus (nothing changed), or -1 after printing why.
+ * Applies a decision inside the caller's transaction: accept (-> approved;
+ * a raw record without an output, a generated question, stays raw for
+ * `winnow answer`), reject (-> rejected, reason "review" or "review: TAGS";
+ * a note becomes task feedback of the kind feedback_kind() gives), edit
+ * (edited is the new text: a new raw record, origin fix, parent = this one;
+ * this one -> rejected, reason "edited"). Fills d for decision_undo.
+ * Returns 0, 1 when an edit's text already exists in the corpus (nothing
+ * changed), or -1 after printing why.
  */
 int decision_apply(sqlite3 *db, struct decision *d, int64_t record_id, enum verdict v,
-		   const char *author, const char *tags, const char *note,
+		   const char *author, const char *tags, const char *note, const char *note_for,
 		   const struct record *edited);
+/*
+ * Which rules a rejection note joins, "question" (generate's) or "answer"
+ * (answer's and fix's): note_for when it names one, "question" for a
+ * record without an output, else the error tags, else words in the note
+ * about the answer ("答非所问", "the answer ..."), else "question".
+ */
+const char *feedback_kind(const char *note_for, const char *tags, const char *note, int has_output);
 /*
  * Undoes d inside the caller's transaction: removes its annotation and
  * feedback, deletes an edit's new version (only while it is still raw and

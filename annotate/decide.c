@@ -82,20 +82,66 @@ static int set_reason(sqlite3 *db, int64_t id, const char *reason)
 	return rc;
 }
 
-static int add_feedback(sqlite3 *db, int64_t record_id, int64_t annotation_id, const char *note)
+/* Error tags that say which half of a record a note is about. */
+static const char *const answer_tags[] = {
+	"answer", "output", "factual", "correctness", "incorrect", "wrong", "incomplete", "off-topic",
+	"hallucination", "style", "tone", "length", "答案", "回答", "答非所问", "事实", NULL
+};
+static const char *const question_tags[] = {
+	"question", "instruction", "prompt", "unclear", "ambiguous", "duplicate", "问题", "提问", NULL
+};
+/* Words in a note that point at the answer (checked after the tags). */
+static const char *const answer_words[] = {
+	"answer", "output", "response", "reply", "答", "回复", "输出", NULL
+};
+
+static int has_any(const char *text, const char *const *words)
+{
+	for (int i = 0; words[i]; i++)
+		if (strstr(text, words[i]))
+			return 1;
+	return 0;
+}
+
+const char *feedback_kind(const char *note_for, const char *tags, const char *note, int has_output)
+{
+	if (note_for && (!strcmp(note_for, "question") || !strcmp(note_for, "answer")))
+		return note_for;
+	if (!has_output)
+		return "question";	/* nothing but a question to be wrong about */
+	if (tags && *tags) {
+		struct string_list parts = STRING_LIST_INIT;
+		int a = 0, q = 0;
+		string_list_split(&parts, tags, ',');
+		for (size_t i = 0; i < parts.nr; i++) {
+			for (int k = 0; answer_tags[k]; k++)
+				a |= !strcmp(answer_tags[k], parts.items[i]);
+			for (int k = 0; question_tags[k]; k++)
+				q |= !strcmp(question_tags[k], parts.items[i]);
+		}
+		string_list_clear(&parts);
+		if (a != q)
+			return a ? "answer" : "question";
+	}
+	return note && has_any(note, answer_words) ? "answer" : "question";
+}
+
+static int add_feedback(sqlite3 *db, int64_t record_id, int64_t annotation_id, const char *note,
+			const char *kind)
 {
 	char now[32];
 	int rc = 0;
 	sqlite3_stmt *st = corpus_prepare(db,
-		"INSERT OR IGNORE INTO feedback (task_id, text, origin, annotation_id, created_at) "
-		"SELECT task_id, ?, 'review', ?, ? FROM records WHERE id = ? AND task_id IS NOT NULL");
+		"INSERT OR IGNORE INTO feedback (task_id, text, origin, kind, annotation_id, created_at) "
+		"SELECT task_id, ?, 'review', ?, ?, ? FROM records WHERE id = ? AND task_id IS NOT NULL");
 	if (!st)
 		return -1;
 	now_iso(now, sizeof(now));
 	sqlite3_bind_text(st, 1, note, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, annotation_id);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, record_id);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, annotation_id);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, record_id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		rc = error("corpus: cannot add the note as feedback: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(st);
@@ -103,13 +149,13 @@ static int add_feedback(sqlite3 *db, int64_t record_id, int64_t annotation_id, c
 }
 
 int decision_apply(sqlite3 *db, struct decision *d, int64_t record_id, enum verdict v,
-		   const char *author, const char *tags, const char *note,
+		   const char *author, const char *tags, const char *note, const char *note_for,
 		   const struct record *edited)
 {
-	sqlite3_stmt *st = corpus_prepare(db, "SELECT stage, reason, source_id, task_id "
+	sqlite3_stmt *st = corpus_prepare(db, "SELECT stage, reason, source_id, task_id, output <> '' "
 					      "FROM records WHERE id = ?");
 	int64_t source_id = 0, task_id = 0;
-	int stage = -1;
+	int stage = -1, has_output = 1;
 	char *reason = NULL;
 	struct strbuf why = STRBUF_INIT;
 
@@ -123,6 +169,7 @@ int decision_apply(sqlite3 *db, struct decision *d, int64_t record_id, enum verd
 			reason = xstrdup((const char *)sqlite3_column_text(st, 1));
 		source_id = sqlite3_column_int64(st, 2);
 		task_id = sqlite3_column_int64(st, 3);
+		has_output = sqlite3_column_int(st, 4);
 	}
 	sqlite3_finalize(st);
 	if (stage < 0)
@@ -152,6 +199,8 @@ int decision_apply(sqlite3 *db, struct decision *d, int64_t record_id, enum verd
 					     NULL, tags, note);
 	if (d->annotation_id < 0)
 		return -1;
+	if (v == VERDICT_ACCEPT && d->prev_stage == STAGE_RAW && !has_output)
+		return 0;	/* a question accepted: it stays raw for `winnow answer` */
 	if (v == VERDICT_ACCEPT)
 		return move_record(db, record_id, d->prev_stage, STAGE_APPROVED, NULL);
 
@@ -164,7 +213,8 @@ int decision_apply(sqlite3 *db, struct decision *d, int64_t record_id, enum verd
 		rc = set_reason(db, record_id, why.buf);
 	strbuf_release(&why);
 	if (!rc && note && *note)
-		rc = add_feedback(db, record_id, d->annotation_id, note);
+		rc = add_feedback(db, record_id, d->annotation_id, note,
+				  feedback_kind(note_for, tags, note, has_output));
 	return rc;
 }
 

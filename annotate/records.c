@@ -91,6 +91,8 @@ out:
 	return st;
 }
 
+static int add_annotation_lines(sqlite3 *db, int64_t id, const char *prefix, struct strbuf *out);
+
 static char *column_dup(sqlite3_stmt *st, int col)
 {
 	const char *s = (const char *)sqlite3_column_text(st, col);
@@ -132,9 +134,18 @@ int review_item_load(sqlite3 *db, int64_t id, struct review_item *it)
 	it->task_id = sqlite3_column_int64(st, 13);
 	it->source_id = sqlite3_column_int64(st, 14);
 	sqlite3_finalize(st);
+	/* a corrected copy shows the critique it answers (the original's annotations) first */
+	if (it->parent_id && !strcmp(it->origin, "fix") &&
+	    add_annotation_lines(db, it->parent_id, "before the fix", &it->annotations))
+		return -1;
+	return add_annotation_lines(db, id, NULL, &it->annotations);
+}
 
-	st = corpus_prepare(db, "SELECT author, verdict, coalesce(scores, ''), tags, note, created_at "
-				"FROM annotations WHERE record_id = ? ORDER BY id");
+/* Appends one line per annotation of record id, each starting with "record N, prefix: " when prefix. */
+static int add_annotation_lines(sqlite3 *db, int64_t id, const char *prefix, struct strbuf *out)
+{
+	sqlite3_stmt *st = corpus_prepare(db, "SELECT author, verdict, coalesce(scores, ''), tags, note, "
+					      "created_at FROM annotations WHERE record_id = ? ORDER BY id");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
@@ -142,15 +153,17 @@ int review_item_load(sqlite3 *db, int64_t id, struct review_item *it)
 		const char *scores = (const char *)sqlite3_column_text(st, 2);
 		const char *tags = (const char *)sqlite3_column_text(st, 3);
 		const char *note = (const char *)sqlite3_column_text(st, 4);
-		strbuf_addf(&it->annotations, "%.10s %s: %s", sqlite3_column_text(st, 5),
+		if (prefix)
+			strbuf_addf(out, "record %lld, %s: ", (long long)id, prefix);
+		strbuf_addf(out, "%.10s %s: %s", sqlite3_column_text(st, 5),
 			    sqlite3_column_text(st, 0), sqlite3_column_text(st, 1));
 		if (scores && *scores)
-			strbuf_addf(&it->annotations, " %s", scores);
+			strbuf_addf(out, " %s", scores);
 		if (tags && *tags)
-			strbuf_addf(&it->annotations, " [%s]", tags);
+			strbuf_addf(out, " [%s]", tags);
 		if (note && *note)
-			strbuf_addf(&it->annotations, " \u2014 %s", note);
-		strbuf_addch(&it->annotations, '\n');
+			strbuf_addf(out, " \u2014 %s", note);
+		strbuf_addch(out, '\n');
 	}
 	sqlite3_finalize(st);
 	return 0;

@@ -44,7 +44,7 @@ static void load_current(struct tui *t)
  * Replaces the decision on the current record (undoing the one it had) in
  * one transaction. Returns 0, 1 when an edit's text already exists, -1.
  */
-static int decide(struct tui *t, enum verdict v, const char *tags, const char *note,
+static int decide(struct tui *t, enum verdict v, const char *tags, const char *note, const char *note_for,
 		  const struct record *edited)
 {
 	struct decision *d = &t->dec[t->cur], old = *d, fresh;
@@ -57,7 +57,7 @@ static int decide(struct tui *t, enum verdict v, const char *tags, const char *n
 	}
 	rc = old.verdict != VERDICT_NONE ? decision_undo(t->db, &old) : 0;
 	if (!rc)
-		rc = decision_apply(t->db, &fresh, t->ids[t->cur], v, t->author, tags, note, edited);
+		rc = decision_apply(t->db, &fresh, t->ids[t->cur], v, t->author, tags, note, note_for, edited);
 	if (rc || corpus_exec(t->db, "COMMIT")) {
 		sqlite3_exec(t->db, "ROLLBACK", NULL, NULL, NULL);
 		decision_release(&fresh);
@@ -120,20 +120,49 @@ static void do_undo(struct tui *t)
 		 verdict_name(was), (long long)t->ids[i], t->item.stage ? t->item.stage : "back");
 }
 
+/*
+ * For a note on a record with an output: is it a rule for the questions or
+ * for the answers? One key; Enter takes the guess from the tags and words.
+ * Returns 1 with *kind set, 0 when cancelled, -1 at the end of input.
+ */
+static int ask_note_for(struct tui *t, const char *tags, const char *note, const char **kind)
+{
+	struct strbuf key = STRBUF_INIT;
+	const char *guess = feedback_kind(NULL, tags, note, 1);
+	char prompt[200];
+	int rc;
+	snprintf(prompt, sizeof(prompt), "rule for? q questions a answers [%s] ", guess);
+	for (;;) {
+		rc = tui_read_line(t, prompt, &key);
+		strbuf_trim(&key);
+		if (rc <= 0 || !key.len || !strcmp(key.buf, "q") || !strcmp(key.buf, "a"))
+			break;
+	}
+	if (rc > 0)
+		*kind = !key.len ? guess : key.buf[0] == 'a' ? "answer" : "question";
+	strbuf_release(&key);
+	return rc;
+}
+
 static int do_reject(struct tui *t)
 {
 	struct strbuf tags = STRBUF_INIT, note = STRBUF_INIT;
+	const char *kind = "question";
 	int rc = tui_read_line(t, "error tags (comma-separated, e.g. factual,format,language; Enter for none): ",
 			   &tags);
 	if (rc > 0)
 		rc = tui_read_line(t, "note (why; becomes feedback for the task; Enter for none): ", &note);
+	strbuf_trim(&tags);
+	strbuf_trim(&note);
+	if (rc > 0 && note.len && t->item.task_id && *t->item.field[2])
+		rc = ask_note_for(t, tags.buf, note.buf, &kind);
 	if (rc > 0) {
-		strbuf_trim(&tags);
-		strbuf_trim(&note);
-		if (!decide(t, VERDICT_REJECT, tags.buf, note.buf, NULL)) {
-			snprintf(t->message, sizeof(t->message), "rejected record %lld%s",
+		if (!decide(t, VERDICT_REJECT, tags.buf, note.buf, kind, NULL)) {
+			snprintf(t->message, sizeof(t->message), "rejected record %lld%s%s%s",
 				 (long long)t->ids[t->cur], note.len && t->item.task_id ?
-				 "; the note is now feedback for its task" : "");
+				 "; the note is now a rule for the task's " : "",
+				 note.len && t->item.task_id ? kind : "",
+				 note.len && t->item.task_id ? "s" : "");
 			go_next(t);
 		}
 	} else if (rc == 0) {
@@ -193,7 +222,7 @@ static void do_edit(struct tui *t)
 		snprintf(t->message, sizeof(t->message), "nothing changed");
 		goto out;
 	}
-	if (edit_parse(back.buf, back.len, &f, err, sizeof(err))) {
+	if (edit_parse(back.buf, back.len, !*t->item.field[2], &f, err, sizeof(err))) {
 		strbuf_reset(&t->draft);
 		strbuf_add(&t->draft, back.buf, back.len);
 		t->draft_id = t->ids[t->cur];
@@ -209,7 +238,7 @@ static void do_edit(struct tui *t)
 		struct record r = { f.field[0], f.field[1], f.field[2], f.field[3], f.field[4],
 				    strlen(f.field[0]), strlen(f.field[1]), strlen(f.field[2]),
 				    strlen(f.field[3]), strlen(f.field[4]) };
-		int rc = decide(t, VERDICT_EDIT, "", "", &r);
+		int rc = decide(t, VERDICT_EDIT, "", "", NULL, &r);
 		if (rc == 1) {
 			snprintf(t->message, sizeof(t->message), "the edited text is already in the corpus "
 				 "as another record; nothing saved");
@@ -231,8 +260,10 @@ out:
 static void help_screen(struct tui *t)
 {
 	static const char *const help[] = {
-		"a        accept: the record becomes approved",
-		"r        reject: asks for error tags and a note; the note becomes feedback for the task",
+		"a        accept: the record becomes approved (a question without an answer stays raw "
+		"for `winnow answer`)",
+		"r        reject: asks for error tags and a note; the note becomes a rule for the task's "
+		"questions or answers (a rejected question is never answered)",
 		"e        edit in $EDITOR: the edit becomes a new version (origin fix), this one is rejected",
 		"s        skip: leave it as it is and go on",
 		"u        undo the last decision in this batch",
@@ -367,7 +398,7 @@ static int handle_key(struct tui *t, int key)
 	case 'a':
 		if (t->item_gone)
 			break;
-		if (!decide(t, VERDICT_ACCEPT, "", "", NULL)) {
+		if (!decide(t, VERDICT_ACCEPT, "", "", NULL, NULL)) {
 			snprintf(t->message, sizeof(t->message), "accepted record %lld", (long long)t->ids[t->cur]);
 			go_next(t);
 		}

@@ -22,12 +22,20 @@ static const struct command_help review_help = {
 	"again), s skip, u undo, n/p next/previous, j/k scroll, ? help, q quit.\n"
 	"Every decision is saved the moment it is made. A rejection note becomes\n"
 	"feedback for the record's task ('winnow feedback list TASK').\n\n"
-	"Records at stage unique are reviewed unless --stage says otherwise (approved\n"
-	"and rejected records can be reviewed again).\n\n"
+	"Records at stage unique are reviewed, and generated questions not yet answered\n"
+	"(raw records without an output, from a questions task) that nobody has decided\n"
+	"on, unless --stage says otherwise (approved and rejected records can be reviewed\n"
+	"again; at stage raw only records without an output). Review a task's questions\n"
+	"before `winnow answer`: an accepted question stays raw and is answered, a\n"
+	"rejected one never is. A note on a record with an output asks whether it is a\n"
+	"rule for the questions or for the answers (tags like answer or factual say so).\n\n"
 	"--export writes the chosen records as JSON Lines with empty \"decision\",\n"
 	"\"tags\" and \"note\" fields; fill them in (\"accept\", \"reject\", \"edit\" after\n"
-	"correcting the text) and --import applies them in one transaction.",
+	"correcting the text) and --import applies them in one transaction; \"note_for\":\n"
+	"\"question\" or \"answer\" says which rules a note joins. A record made by\n"
+	"`winnow fix` carries the critique it addressed in \"critique\".",
 	"  winnow review\n"
+	"  winnow review --task luck                  # the task's generated questions, before answer\n"
 	"  winnow review --task luck --batch 10\n"
 	"  winnow review --where \"lang = 'zh' AND length(output) < 40\"\n"
 	"  winnow review --export todo.jsonl --limit 200 && winnow review --import todo.jsonl",
@@ -54,7 +62,8 @@ int cmd_review(int argc, char **argv)
 	struct strbuf summary = STRBUF_INIT;
 	struct run run;
 	sqlite3 *db;
-	int rc;
+	int rc, defaulted = 0;
+	char *where = NULL;
 
 	argc = parse_options(argc, argv, opts, &review_help);
 	if (argc < 0) {
@@ -79,14 +88,25 @@ int cmd_review(int argc, char **argv)
 		string_list_split(&parts, f.stages.items[i], ',');
 		for (size_t k = 0; k < parts.nr; k++) {
 			int s = stage_from_name(parts.items[k]);
-			if (s != STAGE_UNIQUE && s != STAGE_APPROVED && s != STAGE_REJECTED && !export_path) {
-				usage_error(&review_help, "--stage %s: only unique, approved and rejected "
-					    "records can be reviewed", parts.items[k]);
+			if (s != STAGE_UNIQUE && s != STAGE_APPROVED && s != STAGE_REJECTED && s != STAGE_RAW &&
+			    !export_path) {
+				usage_error(&review_help, "--stage %s: only raw (questions without an output), "
+					    "unique, approved and rejected records can be reviewed", parts.items[k]);
 				string_list_clear(&parts);
 				goto out_args;
 			}
 		}
 		string_list_clear(&parts);
+	}
+	/* raw records are reviewable only as questions (no output yet); by default the undecided ones */
+	defaulted = !f.stages.nr;
+	if (defaulted || !export_path) {
+		const char *cond = defaulted ? "r.stage <> 'raw' OR (r.output = '' AND NOT EXISTS "
+			"(SELECT 1 FROM annotations a WHERE a.record_id = r.id))" : "r.stage <> 'raw' OR r.output = ''";
+		if (defaulted)
+			string_list_append(&f.stages, "unique,raw");
+		where = f.where ? xstrfmt("(%s) AND (%s)", cond, f.where) : xstrdup(cond);
+		f.where = where;
 	}
 
 	db = corpus_open(corpus_path(), CORPUS_CREATE);
@@ -122,12 +142,13 @@ int cmd_review(int argc, char **argv)
 			rc = run_end(&run, EXIT_FAILURE_, "review stopped; decisions made so far are saved");
 		else if (r > 0)
 			rc = run_end(&run, EXIT_OK, "nothing to review: no %s records match",
-				     f.stages.nr ? "such" : "unique");
+				     defaulted ? "unique records or undecided questions" : "such");
 		else
 			rc = run_end(&run, EXIT_OK, "%s", summary.buf);
 	}
 	corpus_close(db);
 out_args:
+	free(where);
 	strbuf_release(&summary);
 	string_list_clear(&f.stages);
 	return rc;

@@ -75,7 +75,8 @@ static int history_ok(const char *text, char *err, size_t errsize)
 	return ok;
 }
 
-int edit_parse(const char *text, size_t len, struct edit_fields *out, char *err, size_t errsize)
+int edit_parse(const char *text, size_t len, int allow_no_output, struct edit_fields *out, char *err,
+	       size_t errsize)
 {
 	struct strbuf sec[5];
 	int seen[5] = { 0 }, cur = -1, rc = 0;
@@ -119,7 +120,7 @@ int edit_parse(const char *text, size_t len, struct edit_fields *out, char *err,
 		rc = -1;
 		goto out;
 	}
-	for (int i = 0; i < 3; i += 2) {
+	for (int i = 0; i < (allow_no_output ? 1 : 3); i += 2) {
 		struct strbuf t = STRBUF_INIT;
 		strbuf_addstr(&t, sec[i].buf);
 		strbuf_trim(&t);

@@ -37,12 +37,11 @@ static void add_str(struct strbuf *sb, const char *key, const char *value)
 	json_write_string(sb, value, strlen(value));
 }
 
-/* The annotations of a record as a JSON array. */
-static void add_annotations(sqlite3 *db, sqlite3_stmt *st, int64_t id, struct strbuf *sb)
+/* The annotations of record id as a JSON array under key. */
+static void add_annotations(sqlite3_stmt *st, const char *key, int64_t id, struct strbuf *sb)
 {
 	int first = 1;
-	(void)db;
-	add_key(sb, "annotations");
+	add_key(sb, key);
 	strbuf_addch(sb, '[');
 	sqlite3_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -77,7 +76,8 @@ int review_export(sqlite3 *db, const struct record_filter *f, const char *path, 
 	sqlite3_stmt *st = filter_prepare(db, f, "unique",
 		"r.id, r.stage, r.origin, coalesce((SELECT name FROM sources WHERE id = r.source_id), ''), "
 		"coalesce((SELECT name FROM tasks WHERE id = r.task_id), ''), r.quality, "
-		"r.instruction, r.input, r.output, r.system, r.history",
+		"r.instruction, r.input, r.output, r.system, r.history, "
+		"CASE WHEN r.origin = 'fix' THEN coalesce(r.parent_id, 0) ELSE 0 END",
 		"ORDER BY r.id LIMIT :limit", &usage);
 	if (!st)
 		return usage ? EXIT_USAGE : EXIT_FAILURE_;
@@ -118,8 +118,14 @@ int review_export(sqlite3 *db, const struct record_filter *f, const char *path, 
 			add_str(&line, text_fields[i], (const char *)sqlite3_column_text(st, 6 + i));
 		add_key(&line, "history");
 		strbuf_addstr(&line, (const char *)sqlite3_column_text(st, 10));
-		add_annotations(db, ann, id, &line);
-		strbuf_addstr(&line, ",\"decision\":null,\"tags\":\"\",\"note\":\"\"}\n");
+		add_annotations(ann, "annotations", id, &line);
+		if (sqlite3_column_int64(st, 11)) {
+			/* a corrected copy: the critique it answers is on the original */
+			add_key(&line, "fixed_from");
+			strbuf_addf(&line, "%lld", (long long)sqlite3_column_int64(st, 11));
+			add_annotations(ann, "critique", sqlite3_column_int64(st, 11), &line);
+		}
+		strbuf_addstr(&line, ",\"decision\":null,\"tags\":\"\",\"note\":\"\",\"note_for\":null}\n");
 		if (fwrite(line.buf, 1, line.len, out) != line.len)
 			break;
 		n++;
@@ -213,142 +219,188 @@ static int already_decided(sqlite3 *db, int64_t id, const char *author, const ch
 	return found;
 }
 
-/*
- * Applies one line. Returns 0, or -1 after printing an error naming the
- * file, line and field (bad data, *bad set) or the corpus failure.
- */
-static int import_line(sqlite3 *db, const char *path, long lineno, json_t *obj, const char *author,
-		       struct import_totals *tot, int *bad)
+/* What one line of a reviewed file asks for. Strings point into the JSON object. */
+struct line_decision {
+	int64_t id;
+	enum verdict verdict;
+	const char *decision, *note, *note_for, *author;
+	struct strbuf tags;
+};
+
+#define BAD(...) do { error(__VA_ARGS__); return -1; } while (0)
+
+/* Reads id, decision, tags, note, note_for and reviewer. Returns 0, or -1 after naming the bad field. */
+static int read_decision(const char *where, json_t *obj, struct line_decision *ld)
 {
-	struct review_item it;
-	struct strbuf tags = STRBUF_INIT;
-	struct decision d;
-	const char *field_text[5];
-	char *history = NULL;
-	int changed = 0, rc = -1;
-	json_int_t id;
-	enum verdict v;
-
-#define BAD(...) do { error(__VA_ARGS__); *bad = 1; goto out; } while (0)
-	memset(&it, 0, sizeof(it));
-	strbuf_init(&it.annotations, 0);
-	if (!json_is_object(obj))
-		BAD("%s:%ld: each line must be a JSON object, not %s", path, lineno, json_type_name(obj));
-	json_t *jid = json_object_get(obj, "id");
-	if (!json_is_integer(jid) || (id = json_integer_value(jid)) <= 0)
-		BAD("%s:%ld: field \"id\" must be the record id (a positive integer)", path, lineno);
-	json_t *jd = json_object_get(obj, "decision");
+	json_t *jid = json_object_get(obj, "id"), *jd = json_object_get(obj, "decision");
+	json_t *jn = json_object_get(obj, "note"), *jr = json_object_get(obj, "reviewer");
+	json_t *jf = json_object_get(obj, "note_for");
 	const char *dec = json_is_string(jd) ? json_string_value(jd) : NULL;
+	if (!json_is_object(obj))
+		BAD("%s: each line must be a JSON object, not %s", where, json_type_name(obj));
+	if (!json_is_integer(jid) || (ld->id = (int64_t)json_integer_value(jid)) <= 0)
+		BAD("%s: field \"id\" must be the record id (a positive integer)", where);
 	if (jd && !json_is_null(jd) && !dec)
-		BAD("%s:%ld: field \"decision\" must be \"accept\", \"reject\", \"edit\" or null", path, lineno);
+		BAD("%s: field \"decision\" must be \"accept\", \"reject\", \"edit\" or null", where);
+	ld->decision = dec;
 	if (!dec || !*dec || !strcmp(dec, "skip"))
-		v = VERDICT_NONE;
+		ld->verdict = VERDICT_NONE;
 	else if (!strcmp(dec, "accept"))
-		v = VERDICT_ACCEPT;
+		ld->verdict = VERDICT_ACCEPT;
 	else if (!strcmp(dec, "reject"))
-		v = VERDICT_REJECT;
+		ld->verdict = VERDICT_REJECT;
 	else if (!strcmp(dec, "edit"))
-		v = VERDICT_EDIT;
+		ld->verdict = VERDICT_EDIT;
 	else
-		BAD("%s:%ld: field \"decision\": '%s' is not accept, reject, edit or null", path, lineno, dec);
-	if (read_tags(json_object_get(obj, "tags"), &tags))
-		BAD("%s:%ld: field \"tags\" must be a string or a list of strings", path, lineno);
-	json_t *jn = json_object_get(obj, "note");
+		BAD("%s: field \"decision\": '%s' is not accept, reject, edit or null", where, dec);
+	if (read_tags(json_object_get(obj, "tags"), &ld->tags))
+		BAD("%s: field \"tags\" must be a string or a list of strings", where);
 	if (jn && !json_is_null(jn) && !json_is_string(jn))
-		BAD("%s:%ld: field \"note\" must be a string", path, lineno);
-	const char *note = json_is_string(jn) ? json_string_value(jn) : "";
-	json_t *jr = json_object_get(obj, "reviewer");
+		BAD("%s: field \"note\" must be a string", where);
+	ld->note = json_is_string(jn) ? json_string_value(jn) : "";
+	ld->note_for = json_is_string(jf) ? json_string_value(jf) : NULL;
+	if (jf && !json_is_null(jf) && (!ld->note_for || (strcmp(ld->note_for, "question") &&
+							   strcmp(ld->note_for, "answer"))))
+		BAD("%s: field \"note_for\" must be \"question\", \"answer\" or null", where);
 	if (jr && !json_is_null(jr) && (!json_is_string(jr) || !*json_string_value(jr)))
-		BAD("%s:%ld: field \"reviewer\" must be a name", path, lineno);
+		BAD("%s: field \"reviewer\" must be a name", where);
 	if (json_is_string(jr))
-		author = json_string_value(jr);
+		ld->author = json_string_value(jr);
+	return 0;
+}
 
-	int got = review_item_load(db, (int64_t)id, &it);
-	if (got < 0)
-		goto out;
-	if (got > 0)
-		BAD("%s:%ld: field \"id\": there is no record %lld in this corpus", path, lineno, (long long)id);
-
-	/* the text: unchanged fields may be left out */
+/*
+ * The text of the line, field by field (unchanged fields may be left out):
+ * field_text[i] points at the item's text or the line's; *history_out is
+ * an owned changed history. Returns 1 when something changed, 0, or -1.
+ */
+static int read_text(const char *where, json_t *obj, const struct review_item *it,
+		     const char *field_text[5], char **history_out)
+{
+	int changed = 0;
 	for (int i = 0; i < 5; i++) {
 		json_t *f = json_object_get(obj, text_fields[i]);
-		field_text[i] = it.field[i];
+		field_text[i] = it->field[i];
 		if (!f || json_is_null(f))
 			continue;
 		if (i == 4) {
-			json_t *have = json_loads(it.field[4], 0, NULL);
+			json_t *have = json_loads(it->field[4], 0, NULL);
+			int same = have && json_equal(have, f);
+			json_decref(have);
 			if (!json_is_array(f))
-				BAD("%s:%ld: field \"history\" must be a list of [question, answer] pairs",
-				    path, lineno);
-			if (!have || !json_equal(have, f)) {
-				history = json_dumps(f, JSON_COMPACT);
-				field_text[4] = history;
+				BAD("%s: field \"history\" must be a list of [question, answer] pairs", where);
+			if (!same) {
+				*history_out = json_dumps(f, JSON_COMPACT);
+				field_text[4] = *history_out;
 				changed = 1;
 			}
-			json_decref(have);
 			continue;
 		}
 		if (!json_is_string(f))
-			BAD("%s:%ld: field \"%s\" must be a string", path, lineno, text_fields[i]);
-		if (strcmp(json_string_value(f), it.field[i])) {
+			BAD("%s: field \"%s\" must be a string", where, text_fields[i]);
+		if (strcmp(json_string_value(f), it->field[i])) {
 			field_text[i] = json_string_value(f);
 			changed = 1;
 		}
 	}
-	if (changed && v == VERDICT_ACCEPT)
-		v = VERDICT_EDIT;	/* a corrected text accepted: keep the correction */
-	if (changed && v != VERDICT_EDIT)
-		BAD("%s:%ld: record %lld: the text was changed but the decision is '%s'; use \"edit\" "
-		    "to keep the change, or restore the text", path, lineno, (long long)id, dec ? dec : "null");
-	if (v == VERDICT_EDIT && !changed)
-		BAD("%s:%ld: record %lld: decision \"edit\" but no text was changed", path, lineno, (long long)id);
-	if (v == VERDICT_EDIT && (blank(field_text[0]) || blank(field_text[2])))
-		BAD("%s:%ld: record %lld: field \"%s\" must not be empty", path, lineno, (long long)id,
-		    blank(field_text[0]) ? "instruction" : "output");
+	return changed;
+}
 
-	if (v == VERDICT_NONE) {
+/* Whether a record at this stage can take a decision: unique, approved, rejected, or a raw question. */
+static int reviewable(int stage, const struct review_item *it)
+{
+	return stage == STAGE_UNIQUE || stage == STAGE_APPROVED || stage == STAGE_REJECTED ||
+	       (stage == STAGE_RAW && !*it->field[2]);
+}
+
+/* The stage a decision leaves a record at (an accepted question stays raw). */
+static int decided_stage(enum verdict v, const struct review_item *it)
+{
+	if (v != VERDICT_ACCEPT)
+		return STAGE_REJECTED;
+	return *it->field[2] ? STAGE_APPROVED : STAGE_RAW;
+}
+
+/*
+ * Applies one line. Returns 0, or -1 after printing an error naming the
+ * file, line and field (bad data, *bad set) or the corpus failure.
+ */
+static int import_line(sqlite3 *db, const char *where, json_t *obj, const char *author,
+		       struct import_totals *tot, int *bad)
+{
+	struct line_decision ld = { 0, VERDICT_NONE, NULL, NULL, NULL, author, STRBUF_INIT };
+	struct review_item it;
+	struct decision d;
+	const char *field_text[5];
+	char *history = NULL;
+	int changed, rc = -1, got, stage;
+
+	memset(&it, 0, sizeof(it));
+	strbuf_init(&it.annotations, 0);
+	*bad = 1;
+	if (read_decision(where, obj, &ld))
+		goto out;
+	*bad = 0;
+	if ((got = review_item_load(db, ld.id, &it)) != 0) {
+		if (got > 0) {
+			error("%s: field \"id\": there is no record %lld in this corpus", where, (long long)ld.id);
+			*bad = 1;
+		}
+		goto out;
+	}
+	*bad = 1;
+	if ((changed = read_text(where, obj, &it, field_text, &history)) < 0)
+		goto out;
+	if (changed && ld.verdict == VERDICT_ACCEPT)
+		ld.verdict = VERDICT_EDIT;	/* a corrected text accepted: keep the correction */
+	if (changed && ld.verdict != VERDICT_EDIT) {
+		error("%s: record %lld: the text was changed but the decision is '%s'; use \"edit\" to keep the "
+		      "change, or restore the text", where, (long long)ld.id, ld.decision ? ld.decision : "null");
+		goto out;
+	}
+	if (ld.verdict == VERDICT_EDIT && !changed) {
+		error("%s: record %lld: decision \"edit\" but no text was changed", where, (long long)ld.id);
+		goto out;
+	}
+	if (ld.verdict == VERDICT_EDIT && (blank(field_text[0]) || (*it.field[2] && blank(field_text[2])))) {
+		error("%s: record %lld: field \"%s\" must not be empty", where, (long long)ld.id,
+		      blank(field_text[0]) ? "instruction" : "output");
+		goto out;
+	}
+	*bad = 0;
+	rc = 0;
+	stage = stage_from_name(it.stage);
+	if (ld.verdict == VERDICT_NONE) {
 		tot->undecided++;
-		rc = 0;
-		goto out;
-	}
-	int stage = stage_from_name(it.stage);
-	if (stage != STAGE_UNIQUE && stage != STAGE_APPROVED && stage != STAGE_REJECTED) {
-		warning("%s:%ld: record %lld is %s now (not unique, approved or rejected); its decision "
-			"is left out", path, lineno, (long long)id, it.stage);
+	} else if (!reviewable(stage, &it)) {
+		warning("%s: record %lld is %s now (not unique, approved, rejected or a question without an "
+			"output); its decision is left out", where, (long long)ld.id, it.stage);
 		tot->moved_on++;
-		rc = 0;
-		goto out;
-	}
-	if (v != VERDICT_EDIT && already_decided(db, (int64_t)id, author, verdict_name(v), tags.buf, note) &&
-	    stage == (v == VERDICT_ACCEPT ? STAGE_APPROVED : STAGE_REJECTED)) {
+	} else if (ld.verdict != VERDICT_EDIT && stage == decided_stage(ld.verdict, &it) &&
+		   already_decided(db, ld.id, ld.author, verdict_name(ld.verdict), ld.tags.buf, ld.note)) {
 		tot->already++;
-		rc = 0;
-		goto out;
+	} else {
+		struct record r = { field_text[0], field_text[1], field_text[2], field_text[3], field_text[4],
+				    strlen(field_text[0]), strlen(field_text[1]), strlen(field_text[2]),
+				    strlen(field_text[3]), strlen(field_text[4]) };
+		rc = decision_apply(db, &d, ld.id, ld.verdict, ld.author, ld.tags.buf, ld.note, ld.note_for,
+				    ld.verdict == VERDICT_EDIT ? &r : NULL);
+		decision_release(&d);
+		if (rc == 1)
+			tot->already++;	/* this text is in the corpus already (an earlier import) */
+		else if (!rc)
+			(*(ld.verdict == VERDICT_ACCEPT ? &tot->accepted : ld.verdict == VERDICT_REJECT ?
+			   &tot->rejected : &tot->edited))++;
+		rc = rc == 1 ? 0 : rc;
 	}
-	struct record r = { field_text[0], field_text[1], field_text[2], field_text[3], field_text[4],
-			    strlen(field_text[0]), strlen(field_text[1]), strlen(field_text[2]),
-			    strlen(field_text[3]), strlen(field_text[4]) };
-	rc = decision_apply(db, &d, (int64_t)id, v, author, tags.buf, note, v == VERDICT_EDIT ? &r : NULL);
-	decision_release(&d);
-	if (rc == 1) {
-		tot->already++;	/* this text is in the corpus already (an earlier import) */
-		rc = 0;
-	} else if (!rc) {
-		if (v == VERDICT_ACCEPT)
-			tot->accepted++;
-		else if (v == VERDICT_REJECT)
-			tot->rejected++;
-		else
-			tot->edited++;
-	}
-#undef BAD
 out:
 	free(history);
 	review_item_release(&it);
 	strbuf_release(&it.annotations);
-	strbuf_release(&tags);
+	strbuf_release(&ld.tags);
 	return rc;
 }
+#undef BAD
 
 int review_import(sqlite3 *db, const char *path, const char *author, struct run *run)
 {
@@ -374,7 +426,9 @@ int review_import(sqlite3 *db, const char *path, const char *author, struct run 
 			rc = -1;
 			break;
 		}
-		rc = import_line(db, path, reader.line, obj, author, &tot, &bad);
+		char *where = xstrfmt("%s:%ld", path, reader.line);
+		rc = import_line(db, where, obj, author, &tot, &bad);
+		free(where);
 		json_decref(obj);
 		if (rc)
 			break;

@@ -280,15 +280,26 @@ void tui_counts(const struct tui *t, long c[4])
 		c[t->dec[i].verdict]++;
 }
 
-static void status_text(const struct tui *t, struct strbuf *sb)
+/* The counts, then the longest list of keys that fits in width columns. */
+static void status_text(const struct tui *t, struct strbuf *sb, size_t width)
 {
+	static const char *const keys[] = {
+		"   a accept  r reject  e edit  s skip  u undo  n/p  ? help  q quit",
+		"   a/r/e/s/u/n/p  ? help  q quit",
+		"   ? help",
+		"",
+	};
 	long c[4];
+	size_t k = 0;
 	tui_counts(t, c);
 	strbuf_addf(sb, " %zu/%zu \u00b7 %ld accepted \u00b7 %ld rejected",
 		    t->at_end ? t->nr : t->cur + 1, t->nr, c[VERDICT_ACCEPT], c[VERDICT_REJECT]);
 	if (c[VERDICT_EDIT])
 		strbuf_addf(sb, " \u00b7 %ld edited", c[VERDICT_EDIT]);
-	strbuf_addstr(sb, "   a accept  r reject  e edit  s skip  u undo  n/p  ? help  q quit");
+	while (keys[k + 1][0] && text_width(sb->buf, sb->len) + strlen(keys[k]) > width)
+		k++;
+	if (text_width(sb->buf, sb->len) + strlen(keys[k]) <= width)
+		strbuf_addstr(sb, keys[k]);
 }
 
 static void header_text(const struct tui *t, struct strbuf *h1, struct strbuf *h2)
@@ -339,8 +350,21 @@ void tui_end_screen_lines(struct tui *t)
 	else
 		tui_add_wrapped(t, "n or Enter: next batch   p: back to the last record   u: undo   q: quit", "",
 			    STYLE_TEXT);
-	tui_add_wrapped(t, "A good moment to turn rejection notes into task feedback: "
-		       "'winnow feedback list TASK'.", "", STYLE_DIM);
+	const char *task = t->filter->task ? t->filter->task : t->item.task;
+	int questions = t->item.field[2] && !*t->item.field[2];
+	if (task && *task) {
+		struct strbuf hint = STRBUF_INIT;
+		strbuf_addf(&hint, "A good moment to look at the rules the rejection notes made: "
+			    "'winnow feedback list %s'", task);
+		if (questions)
+			strbuf_addf(&hint, "; the accepted questions are answered by 'winnow answer %s'", task);
+		strbuf_addch(&hint, '.');
+		tui_add_wrapped(t, hint.buf, "", STYLE_DIM);
+		strbuf_release(&hint);
+	} else {
+		tui_add_wrapped(t, "A good moment to turn rejection notes into task feedback: "
+			       "'winnow feedback list TASK' (see 'winnow task list').", "", STYLE_DIM);
+	}
 }
 
 void tui_draw(struct tui *t, const char *prompt, const char *input)
@@ -392,7 +416,7 @@ void tui_draw(struct tui *t, const char *prompt, const char *input)
 		draw_fit(&frame, t->message[0] ? t->message : hint, STYLE_TEXT, 0, width);
 		strbuf_addstr(&frame, "\r\n");
 	}
-	status_text(t, &st);
+	status_text(t, &st, width);
 	draw_fit(&frame, st.buf, STYLE_TEXT, 1, width);
 	if (prompt)
 		strbuf_addf(&frame, "\x1b[%d;%zuH\x1b[?25h", t->rows - 1, cursor_col);

@@ -223,6 +223,21 @@ static const char *const migrations[] = {
 	"ALTER TABLE sources ADD COLUMN last_crawl_at INTEGER;\n",
 	/* 6: the crawler follows redirects itself, as frontier pages, and counts the hops */
 	"ALTER TABLE pages ADD COLUMN redirects INTEGER NOT NULL DEFAULT 0;\n",
+	/* 7: feedback is a rule for questions or for answers; summarize's rules are told apart */
+	"CREATE TABLE feedback_new (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,\n"
+	"  text TEXT NOT NULL,\n"
+	"  origin TEXT NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual','review','summary')),\n"
+	"  kind TEXT NOT NULL DEFAULT 'question' CHECK (kind IN ('question','answer')),\n"
+	"  annotation_id INTEGER REFERENCES annotations(id),\n"
+	"  created_at TEXT NOT NULL,\n"
+	"  UNIQUE (task_id, kind, text)\n"
+	");\n"
+	"INSERT INTO feedback_new (id, task_id, text, origin, annotation_id, created_at) "
+	"SELECT id, task_id, text, origin, annotation_id, created_at FROM feedback;\n"
+	"DROP TABLE feedback;\n"
+	"ALTER TABLE feedback_new RENAME TO feedback;\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -382,7 +397,9 @@ static const struct column_doc {
 	{ "feedback", "id", "feedback id" },
 	{ "feedback", "task_id", "the task it applies to (tasks.id)" },
 	{ "feedback", "text", "the rule, as written: what to avoid" },
-	{ "feedback", "origin", "manual (winnow feedback add) or review (a rejection note)" },
+	{ "feedback", "origin", "manual (winnow feedback add), review (a rejection note) or summary "
+	  "(winnow feedback summarize --apply)" },
+	{ "feedback", "kind", "question (a rule for generate) or answer (a rule for answer and fix)" },
 	{ "feedback", "annotation_id", "for review feedback: the annotation it came from" },
 	{ "feedback", "created_at", "when it was added" },
 	{ "llm_calls", NULL, "every LLM request and its answer: the cost log and the cache" },

@@ -1,9 +1,15 @@
 /*
- * llm_feedback_summarize.c - `winnow feedback summarize TASK`: after many
+ * feedback_summarize.c - `winnow feedback summarize TASK`: after many
  * reviews a task collects dozens of overlapping notes; the LLM condenses
- * them into a short list of rules. Printed for a look by default; --apply
- * replaces the task's feedback with the rules (the review annotations the
- * notes came from stay in `annotations`).
+ * them into a short list of rules, the question rules and the answer rules
+ * each on their own. It always prints what would change as a diff (- a
+ * note replaced, + a new rule, = unchanged); --apply makes the change.
+ *
+ * Rules written by hand (`feedback add`, origin manual) are kept as they
+ * are and left out of the summary unless --replace-manual: a person's rule
+ * is never dropped because a model left it out. Review notes and earlier
+ * summaries are replaced by the new rules (origin summary); the review
+ * annotations the notes came from stay in `annotations`.
  */
 #include "../llm/llm.h"
 #include "generate_internal.h"
@@ -16,11 +22,23 @@
 
 static const struct command_help summarize_help = {
 	"winnow feedback summarize TASK [options]",
-	"Condense a task's feedback notes into a short list of rules with an LLM.",
-	"Prints the rules; with --apply they replace the task's feedback, so every\n"
-	"later generation prompt carries the short list instead of every note.",
+	"Condense a task's review notes into a short list of rules with an LLM.",
+	"The question rules and the answer rules are condensed separately. Prints the\n"
+	"change as a diff: '-' a note that goes, '+' a new rule, '=' a rule that stays,\n"
+	"'  manual' a rule written by hand, kept. With --apply the notes are replaced by\n"
+	"the rules, so every later prompt carries the short list. Hand-written rules\n"
+	"(feedback add) are kept and not sent unless --replace-manual.",
 	"  winnow feedback summarize luck --provider deepseek\n"
 	"  winnow feedback summarize luck --provider deepseek --max-rules 8 --apply",
+};
+
+/* One kind of rules: what is there, what the model made of it. */
+struct rule_set {
+	const char *kind;		/* "question" or "answer" */
+	struct string_list kept;	/* manual rules left alone */
+	struct string_list notes;	/* the notes sent (replaced on --apply) */
+	struct string_list rules;	/* the answer */
+	char *prompt;
 };
 
 /* Reads the rules out of the answer: {"rules": [...]} or a bare list. */
@@ -42,26 +60,96 @@ static int parse_rules(const char *text, size_t len, struct string_list *rules)
 	return rules->nr ? 0 : -1;
 }
 
-static int replace_feedback(sqlite3 *db, int64_t task_id, const struct string_list *rules)
+static int load_notes(sqlite3 *db, int64_t task_id, int replace_manual, struct rule_set *set)
+{
+	sqlite3_stmt *st = corpus_prepare(db, "SELECT origin, text FROM feedback WHERE task_id = ? AND kind = ? "
+					      "ORDER BY id");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, task_id);
+	sqlite3_bind_text(st, 2, set->kind, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int manual = !strcmp((const char *)sqlite3_column_text(st, 0), "manual");
+		string_list_append(manual && !replace_manual ? &set->kept : &set->notes,
+				   (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static char *build_prompt(const char *task, const struct rule_set *set, long max_rules)
+{
+	struct strbuf p = STRBUF_INIT;
+	strbuf_addf(&p, "Reviewers wrote these notes about mistakes in the %ss of examples generated for "
+		    "the task \"%s\":\n\n", set->kind, task);
+	for (size_t i = 0; i < set->notes.nr; i++)
+		strbuf_addf(&p, "- %s\n", set->notes.items[i]);
+	if (set->kept.nr) {
+		strbuf_addstr(&p, "\nThese rules already exist and stay; do not repeat them:\n");
+		for (size_t i = 0; i < set->kept.nr; i++)
+			strbuf_addf(&p, "- %s\n", set->kept.items[i]);
+	}
+	strbuf_addf(&p, "\nCondense the notes into at most %ld short, concrete rules for writing the %ss: "
+		    "merge notes that say the same thing, keep every distinct point, drop nothing that a note "
+		    "insists on. Write the rules in the language most notes are written in. Answer with JSON "
+		    "only: {\"rules\": [\"...\", ...]}", max_rules, set->kind);
+	return strbuf_detach(&p, NULL);
+}
+
+static int listed(const struct string_list *l, const char *s)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		if (!strcmp(l->items[i], s))
+			return 1;
+	return 0;
+}
+
+/* The change as a diff; returns how many lines change. */
+static size_t print_diff(const struct rule_set *set)
+{
+	size_t changes = 0;
+	printf("%s rules:\n", set->kind);
+	for (size_t i = 0; i < set->kept.nr; i++)
+		printf("  manual %s\n", set->kept.items[i]);
+	for (size_t i = 0; i < set->notes.nr; i++)
+		if (!listed(&set->rules, set->notes.items[i])) {
+			printf("- %s\n", set->notes.items[i]);
+			changes++;
+		}
+	for (size_t i = 0; i < set->rules.nr; i++) {
+		int same = listed(&set->notes, set->rules.items[i]);
+		printf("%c %s\n", same ? '=' : '+', set->rules.items[i]);
+		changes += !same;
+	}
+	return changes;
+}
+
+/* Replaces the notes of every set with its rules, in one transaction. */
+static int apply_rules(sqlite3 *db, int64_t task_id, int replace_manual, struct rule_set *sets, int nsets)
 {
 	char now[32];
-	sqlite3_stmt *del, *ins;
 	int rc = 0;
+	sqlite3_stmt *del = NULL, *ins = NULL;
 	now_iso(now, sizeof(now));
 	if (corpus_exec(db, "BEGIN IMMEDIATE"))
 		return -1;
-	del = corpus_prepare(db, "DELETE FROM feedback WHERE task_id = ?");
-	ins = corpus_prepare(db, "INSERT OR IGNORE INTO feedback (task_id, text, origin, created_at) "
-				 "VALUES (?, ?, 'manual', ?)");
-	if (!del || !ins) {
-		rc = -1;
-	} else {
+	del = corpus_prepare(db, "DELETE FROM feedback WHERE task_id = ?1 AND kind = ?2 AND (?3 OR origin <> 'manual')");
+	ins = corpus_prepare(db, "INSERT OR IGNORE INTO feedback (task_id, text, origin, kind, created_at) "
+				 "VALUES (?1, ?2, 'summary', ?3, ?4)");
+	rc = del && ins ? 0 : -1;
+	for (int k = 0; !rc && k < nsets; k++) {
+		if (!sets[k].rules.nr)
+			continue;	/* not asked: left as it is */
 		sqlite3_bind_int64(del, 1, task_id);
+		sqlite3_bind_text(del, 2, sets[k].kind, -1, SQLITE_STATIC);
+		sqlite3_bind_int(del, 3, replace_manual);
 		rc = sqlite3_step(del) == SQLITE_DONE ? 0 : -1;
-		for (size_t i = 0; !rc && i < rules->nr; i++) {
+		sqlite3_reset(del);
+		for (size_t i = 0; !rc && i < sets[k].rules.nr; i++) {
 			sqlite3_bind_int64(ins, 1, task_id);
-			sqlite3_bind_text(ins, 2, rules->items[i], -1, SQLITE_STATIC);
-			sqlite3_bind_text(ins, 3, now, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 2, sets[k].rules.items[i], -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 3, sets[k].kind, -1, SQLITE_STATIC);
+			sqlite3_bind_text(ins, 4, now, -1, SQLITE_STATIC);
 			rc = sqlite3_step(ins) == SQLITE_DONE ? 0 : -1;
 			sqlite3_reset(ins);
 		}
@@ -76,25 +164,66 @@ static int replace_feedback(sqlite3 *db, int64_t task_id, const struct string_li
 	return 0;
 }
 
+/*
+ * Asks for the rules of every set with two notes or more. Returns 0, or
+ * the exit code after printing why it failed.
+ */
+static int ask_rules(struct llm_client *c, const char *task, struct rule_set *sets, int nsets, long max_rules)
+{
+	struct llm_request reqs[2];
+	struct rule_set *asked[2];
+	size_t n = 0;
+	int rc = 0;
+	for (int k = 0; k < nsets; k++) {
+		if (sets[k].notes.nr < 2)
+			continue;
+		sets[k].prompt = build_prompt(task, &sets[k], max_rules);
+		llm_request_init(&reqs[n]);
+		reqs[n].prompt = sets[k].prompt;
+		reqs[n].purpose = "feedback-summarize";
+		reqs[n].json = 1;
+		asked[n++] = &sets[k];
+	}
+	if (llm_run(c, reqs, n, NULL, NULL) == LLM_RUN_FATAL)
+		rc = EXIT_TEMPFAIL;
+	for (size_t i = 0; i < n; i++) {
+		if (!rc && reqs[i].status != LLM_OK) {
+			if (reqs[i].status == LLM_FAILED)
+				error("the LLM call failed: %s", reqs[i].error);
+			rc = EXIT_TEMPFAIL;
+		} else if (!rc && parse_rules(reqs[i].content.buf, reqs[i].content.len, &asked[i]->rules)) {
+			error("the answer for the %s rules holds no list of rules; run again with --no-cache to "
+			      "ask anew", asked[i]->kind);
+			rc = EXIT_FAILURE_;
+		}
+		while (asked[i]->rules.nr > (size_t)max_rules)
+			free(asked[i]->rules.items[--asked[i]->rules.nr]);
+		llm_request_release(&reqs[i]);
+	}
+	return rc;
+}
+
 int cmd_feedback_summarize(int argc, char **argv)
 {
 	struct llm_options lo;
 	long max_rules = 10;
-	int apply = 0, rc;
+	int apply = 0, replace_manual = 0, rc = 0;
 	llm_options_init(&lo);
 	lo.temperature = 0.2;
 	struct option opts[] = {
-		OPT_INT(0, "max-rules", &max_rules, "N", 1, 50, "at most N rules (default 10)"),
-		OPT_FLAG(0, "apply", &apply, "replace the task's feedback with the rules"),
+		OPT_INT(0, "max-rules", &max_rules, "N", 1, 50, "at most N rules of each kind (default 10)"),
+		OPT_FLAG(0, "apply", &apply, "replace the notes with the rules"),
+		OPT_FLAG(0, "replace-manual", &replace_manual, "also condense and replace the hand-written rules"),
 		LLM_OPTIONS(&lo),
 		OPT_END(),
 	};
-	struct string_list notes = STRING_LIST_INIT, rules = STRING_LIST_INIT;
-	struct strbuf prompt = STRBUF_INIT;
-	struct llm_request req;
+	struct rule_set sets[2] = {
+		{ "question", STRING_LIST_INIT, STRING_LIST_INIT, STRING_LIST_INIT, NULL },
+		{ "answer", STRING_LIST_INIT, STRING_LIST_INIT, STRING_LIST_INIT, NULL },
+	};
 	struct llm_client *c = NULL;
-	sqlite3_stmt *st;
-	int64_t task_id;
+	size_t notes = 0, rules = 0, changes = 0;
+	struct task task;
 	struct run run;
 	sqlite3 *db;
 
@@ -107,81 +236,52 @@ int cmd_feedback_summarize(int argc, char **argv)
 	if (!db)
 		return EXIT_FAILURE_;
 	run_begin(&run, db, "feedback summarize");
-	llm_request_init(&req);
-
-	st = corpus_prepare(db, "SELECT id FROM tasks WHERE name = ?");
-	task_id = 0;
-	if (st) {
-		sqlite3_bind_text(st, 1, argv[0], -1, SQLITE_STATIC);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			task_id = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	if (!task_id) {
-		error("no task '%s'; see 'winnow task list'", argv[0]);
+	if (task_load(db, argv[0], &task)) {
 		rc = run_end(&run, EXIT_FAILURE_, "nothing summarized");
-		goto out;
+		corpus_close(db);
+		return rc;
 	}
-	st = corpus_prepare(db, "SELECT text FROM feedback WHERE task_id = ? ORDER BY id");
-	if (st) {
-		sqlite3_bind_int64(st, 1, task_id);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			string_list_append(&notes, (const char *)sqlite3_column_text(st, 0));
-		sqlite3_finalize(st);
+	for (int k = 0; k < 2; k++) {
+		if (load_notes(db, task.id, replace_manual, &sets[k]))
+			rc = EXIT_FAILURE_;
+		notes += sets[k].notes.nr >= 2 ? sets[k].notes.nr : 0;
 	}
-	if (notes.nr < 2) {
-		printf("task '%s' has %zu feedback note%s: nothing to condense\n", argv[0], notes.nr,
-		       notes.nr == 1 ? "" : "s");
+	if (!rc && !notes) {
+		printf("task '%s' has fewer than two review notes of either kind: nothing to condense%s\n",
+		       task.name, replace_manual ? "" : " (hand-written rules are kept; --replace-manual includes them)");
 		rc = run_end(&run, EXIT_OK, "nothing to summarize");
 		goto out;
 	}
-
-	strbuf_addf(&prompt, "Reviewers wrote these notes about mistakes in examples generated for the "
-		    "task \"%s\":\n\n", argv[0]);
-	for (size_t i = 0; i < notes.nr; i++)
-		strbuf_addf(&prompt, "- %s\n", notes.items[i]);
-	strbuf_addf(&prompt, "\nCondense them into at most %ld short, concrete rules the generator must "
-		    "follow: merge notes that say the same thing, keep every distinct point, drop nothing "
-		    "that a note insists on. Write the rules in the language most notes are written in. "
-		    "Answer with JSON only: {\"rules\": [\"...\", ...]}", max_rules);
-	req.prompt = prompt.buf;
-	req.purpose = "feedback-summarize";
-	req.json = 1;
-
-	c = llm_client_new(&lo, db, run.id);
-	if (!c) {
-		rc = run_end(&run, EXIT_USAGE, "nothing summarized");
+	if (!rc && !(c = llm_client_new(&lo, db, run.id)))
+		rc = EXIT_USAGE;
+	if (!rc)
+		rc = ask_rules(c, task.name, sets, 2, max_rules);
+	if (rc) {
+		rc = run_end(&run, rc, "nothing summarized; the feedback was left as it was");
 		goto out;
 	}
-	if (llm_run(c, &req, 1, NULL, NULL) == LLM_RUN_FATAL || req.status != LLM_OK) {
-		if (req.status == LLM_FAILED)
-			error("the LLM call failed: %s", req.error);
-		rc = run_end(&run, EXIT_TEMPFAIL, "nothing summarized; run it again later");
-		goto out;
-	}
-	if (parse_rules(req.content.buf, req.content.len, &rules)) {
-		error("the answer holds no list of rules; run again with --no-cache to ask anew");
-		rc = run_end(&run, EXIT_FAILURE_, "nothing summarized");
-		goto out;
-	}
-	while (rules.nr > (size_t)max_rules)
-		free(rules.items[--rules.nr]);
-	for (size_t i = 0; i < rules.nr; i++)
-		printf("%2zu. %s\n", i + 1, rules.items[i]);
-	run_count(&run, "notes", (int64_t)notes.nr);
-	run_count(&run, "rules", (int64_t)rules.nr);
-	if (apply && replace_feedback(db, task_id, &rules)) {
+	for (int k = 0; k < 2; k++)
+		if (sets[k].rules.nr) {
+			changes += print_diff(&sets[k]);
+			rules += sets[k].rules.nr;
+		}
+	run_count(&run, "notes", (int64_t)notes);
+	run_count(&run, "rules", (int64_t)rules);
+	if (apply && apply_rules(db, task.id, replace_manual, sets, 2)) {
 		rc = run_end(&run, EXIT_FAILURE_, "the feedback was left as it was");
 		goto out;
 	}
-	rc = run_end(&run, EXIT_OK, "%zu notes condensed into %zu rules%s", notes.nr, rules.nr,
-		     apply ? ", now the task's feedback" : " (add --apply to use them)");
+	rc = run_end(&run, EXIT_OK, "%zu notes condensed into %zu rules (%zu lines change)%s", notes, rules, changes,
+		     apply ? ", now the task's feedback" : "; add --apply to use them");
 out:
-	llm_request_release(&req);
+	for (int k = 0; k < 2; k++) {
+		string_list_clear(&sets[k].kept);
+		string_list_clear(&sets[k].notes);
+		string_list_clear(&sets[k].rules);
+		free(sets[k].prompt);
+	}
 	llm_client_free(c);
-	strbuf_release(&prompt);
-	string_list_clear(&notes);
-	string_list_clear(&rules);
+	task_release(&task);
 	corpus_close(db);
 	return rc;
 }

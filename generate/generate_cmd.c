@@ -36,6 +36,7 @@ struct generation {
 	struct string_list rules, rejected;
 	long want, kept, resumed, surplus, unparsed, truncated;
 	long verdicts[GEN_VERDICTS];
+	long like_seed, like_record, like_run;	/* GEN_SIMILAR by what the item resembled */
 	long shots, batch, per_chunk;
 	uint64_t round_seed;
 	int64_t *kept_ids;
@@ -151,6 +152,21 @@ static void remember_kept(struct generation *g, int64_t id)
 	g->kept_ids[g->kept++] = id;
 }
 
+/* Books a too-similar item to a seed (negative ids), an item of this run, or an older record. */
+static void count_similar(struct generation *g, int64_t similar_to)
+{
+	if (similar_to < 0) {
+		g->like_seed++;
+		return;
+	}
+	for (long i = 0; i < g->kept; i++)
+		if (g->kept_ids[i] == similar_to) {
+			g->like_run++;
+			return;
+		}
+	g->like_record++;
+}
+
 /* Filters and stores the items of one answer. Returns non-zero to stop the run. */
 static int on_answer(struct llm_request *req, void *ctx)
 {
@@ -178,6 +194,8 @@ static int on_answer(struct llm_request *req, void *ctx)
 			continue;
 		}
 		v = gen_filter_check(&g->filter, in, out, need_output, &similar);
+		if (v == GEN_SIMILAR)
+			count_similar(g, similar);
 		struct record r = {
 			in, g->task->mode == TASK_PAIRS ? input : "", out, "", "[]",
 			strlen(in), g->task->mode == TASK_PAIRS ? strlen(input) : 0, strlen(out), 0, 2
@@ -198,6 +216,7 @@ static int on_answer(struct llm_request *req, void *ctx)
 		}
 		if (!id) {
 			g->verdicts[GEN_SIMILAR]++;	/* an identical record exists */
+			g->like_record++;
 			continue;
 		}
 		if (set_links(g->db, id, req->call_id, chunk ? chunk->document_id : 0)) {
@@ -287,14 +306,17 @@ static int load_chunks(struct generation *g, long chunk_chars, size_t max, struc
 static const struct command_help generate_help = {
 	"winnow generate TASK [options]",
 	"Ask the LLM platform for new records like the task's seeds (stage raw, origin generate).",
-	"Each request shows --shots seeds sampled at random, the task's feedback rules and\n"
+	"Each request shows --shots seeds sampled at random, the task's question rules and\n"
 	"a few records rejected in review, and asks for --batch items. Items are dropped\n"
 	"when empty, shorter than --min-chars or longer than --max-chars, blocked (images,\n"
 	"files, drawing...; --block adds words), starting with punctuation, or too similar\n"
 	"(character ROUGE-L > 0.7) to a seed, a record of the task, or an item kept before.\n"
-	"The first run of a task stops at 20 records and prints them: review them, add\n"
-	"feedback for the mistakes, then generate more. An interrupted run, run again,\n"
-	"gets its answers from the cache; a finished run makes the next one ask afresh.\n"
+	"When fewer records than asked for were added, the end says why: the count per\n"
+	"reason and what to change.\n"
+	"The first run of a task stops at 20 records and prints them: review them\n"
+	"(winnow review --task TASK), and the rejection notes become rules for the next\n"
+	"prompts; then generate more. An interrupted run, run again, gets its answers\n"
+	"from the cache; a finished run makes the next one ask afresh.\n"
 	"Modes (task add --mode): questions (answer them with `winnow answer`), pairs,\n"
 	"from-documents (Q&A pairs from crawled documents, chunk by chunk).",
 	"  winnow generate luck --provider zhipu\n"
@@ -302,94 +324,258 @@ static const struct command_help generate_help = {
 	"  winnow generate manual-qa --n 100 --provider ollama --model qwen2.5:7b",
 };
 
-int cmd_generate(int argc, char **argv)
-{
+struct generate_options {
+	long n, shots, batch, seed, per_chunk, chunk_chars, min_chars, max_chars;
+	struct string_list block;
+	int print;
 	struct llm_options lo;
-	long n = FIRST_RUN_MAX, shots = 3, batch = 20, seed = -1, per_chunk = 3, chunk_chars = 1500;
-	long min_chars = 4, max_chars = 500;
-	struct string_list block = STRING_LIST_INIT;
-	int print = 0, rc;
-	llm_options_init(&lo);
+};
+
+/* Why a run ended with fewer records than it wanted. */
+enum stop_reason { STOP_DONE, STOP_NOTHING_NEW, STOP_WAVES, STOP_DOCUMENTS, STOP_BUDGET, STOP_ERROR };
+
+/* Sets up g for task (filters, rules, the similarity index); 0 or -1. */
+static int generation_init(struct generation *g, sqlite3 *db, struct task *task, struct generate_options *o,
+			   int *first)
+{
+	memset(g, 0, sizeof(*g));
+	g->db = db;
+	g->task = task;
+	g->shots = o->shots;
+	g->batch = o->batch;
+	g->per_chunk = o->per_chunk;
+	gen_filter_init(&g->filter, task->mode == TASK_DOCUMENTS);
+	g->filter.min_chars = o->min_chars;
+	g->filter.max_chars = o->max_chars;
+	g->filter.block = o->block;
+	o->block = (struct string_list)STRING_LIST_INIT;	/* the filter owns it now */
+	g->round_seed = hash64(&task->id, sizeof(task->id), (uint64_t)(o->seed >= 0 ? o->seed : task->rounds));
+	char *sql = xstrfmt("SELECT count(*) FROM records WHERE task_id = %lld AND origin = 'generate'",
+			    (long long)task->id);
+	*first = task->rounds == 0 && corpus_int(db, sql) == 0;
+	free(sql);
+	if (*first && o->n > FIRST_RUN_MAX) {
+		fprintf(stderr, "generate: the first run of task '%s' stops at %d records, to be reviewed before "
+			"more are asked for\n", task->name, FIRST_RUN_MAX);
+		o->n = FIRST_RUN_MAX;
+	}
+	g->want = o->n;
+	if (task_feedback_rules(db, task->id, "question", &g->rules) ||
+	    task_rejected_examples(db, task->id, 5, &g->rejected) || index_existing(g) ||
+	    record_inserter_init(&g->ins, db))
+		return -1;
+	return 0;
+}
+
+/* Asks in waves until g->want records are kept or asking again will not help. */
+static enum stop_reason generate_waves(struct generation *g, struct llm_client *c, struct chunk *chunks,
+				       size_t nchunks, enum llm_run_result *r)
+{
+	struct task *task = g->task;
+	size_t next_chunk = 0;
+	char *purpose = xstrfmt("generate:%s", task->name);
+	enum stop_reason why = STOP_WAVES;
+	long k = 0;
+	*r = LLM_RUN_DONE;
+	for (int wave = 0; wave < MAX_WAVES; wave++) {
+		long need = g->want - g->kept, per = task->mode == TASK_DOCUMENTS ? g->per_chunk : g->batch;
+		size_t nreq = (size_t)((need + per - 1) / per), i;
+		long before = g->kept;
+		if (task->mode == TASK_DOCUMENTS && nreq > nchunks - next_chunk)
+			nreq = nchunks - next_chunk;
+		if (!nreq) {
+			why = STOP_DOCUMENTS;
+			break;
+		}
+		struct llm_request *reqs = xcalloc(nreq, sizeof(*reqs));
+		char **prompts = xcalloc(nreq, sizeof(*prompts));
+		for (i = 0; i < nreq; i++, k++) {
+			struct chunk *ch = task->mode == TASK_DOCUMENTS ? &chunks[next_chunk++] : NULL;
+			llm_request_init(&reqs[i]);
+			prompts[i] = build_prompt(g, k, ch ? ch->text : NULL);
+			reqs[i].prompt = prompts[i];
+			reqs[i].purpose = purpose;
+			reqs[i].json = task->mode != TASK_QUESTIONS;
+			reqs[i].sample = (int)k;
+			reqs[i].data = ch;
+		}
+		*r = llm_run(c, reqs, nreq, on_answer, g);
+		for (i = 0; i < nreq; i++) {
+			llm_request_release(&reqs[i]);
+			free(prompts[i]);
+		}
+		free(reqs);
+		free(prompts);
+		if (g->kept >= g->want || *r != LLM_RUN_DONE || g->failed) {
+			why = g->kept >= g->want ? STOP_DONE : *r == LLM_RUN_BUDGET ? STOP_BUDGET : STOP_ERROR;
+			break;
+		}
+		if (g->kept == before) {
+			why = STOP_NOTHING_NEW;	/* a whole wave added nothing: asking again will not help */
+			break;
+		}
+	}
+	free(purpose);
+	return why;
+}
+
+static void print_kept(struct generation *g)
+{
+	sqlite3_stmt *st = corpus_prepare(g->db, "SELECT instruction, output FROM records WHERE id = ?");
+	for (long i = 0; st && i < g->kept; i++) {
+		sqlite3_bind_int64(st, 1, g->kept_ids[i]);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *out = (const char *)sqlite3_column_text(st, 1);
+			printf("%3ld. %s\n", i + 1, (const char *)sqlite3_column_text(st, 0));
+			if (*out)
+				printf("     -> %s\n", out);
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+}
+
+/* Says why the run added fewer records than it wanted: one line per reason, with what to change. */
+static void explain_shortfall(const struct generation *g, enum stop_reason why, const struct llm_totals *t)
+{
+	static const char *const stops[] = {
+		[STOP_NOTHING_NEW] = "a whole round of requests added nothing new, so asking again would not help",
+		[STOP_WAVES] = "it asked 5 rounds of requests and the filters kept dropping items",
+		[STOP_DOCUMENTS] = "every unused document chunk has been asked about",
+		[STOP_BUDGET] = "the budget ran out (--max-calls/--max-tokens)",
+		[STOP_ERROR] = "calls failed (see the errors above)",
+	};
+	const struct { long n; const char *what, *change; } reasons[] = {
+		{ g->like_seed, "too similar to a seed", "add more varied seeds, show fewer (--shots), or raise "
+		  "--temperature" },
+		{ g->like_record, "too similar to (or the same as) a record of the task", "the task covers what the "
+		  "model writes: add a rule asking for new topics (winnow feedback add), or new seeds" },
+		{ g->like_run, "duplicates within this run", "the model repeats itself: ask for fewer per request "
+		  "(--batch) or raise --temperature" },
+		{ g->verdicts[GEN_BLOCKED], "blocked (images, files, drawing, --block words, leading punctuation, "
+		  "\"according to the text\")", "add a rule against it (winnow feedback add)" },
+		{ g->verdicts[GEN_TOO_SHORT], "shorter than --min-chars", "lower --min-chars, or add a rule" },
+		{ g->verdicts[GEN_TOO_LONG], "longer than --max-chars", "raise --max-chars, or add a rule" },
+		{ g->verdicts[GEN_EMPTY], "empty (no question, or a pair without an answer)", "see llm_calls.response "
+		  "of this run's calls" },
+		{ g->unparsed, "answers held no items (neither JSON nor a numbered list)", "see llm_calls.response; "
+		  "a smaller model may need --batch 5" },
+		{ g->truncated, "answers cut off at the token limit", "raise --answer-tokens or lower --batch" },
+		{ t->failed, "calls failed", "run again: answers received are cached" },
+	};
+	fprintf(stderr, "generate: %ld of the %ld records wanted were added; it stopped because %s.\n",
+		g->kept - g->resumed, g->want - g->resumed, stops[why]);
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].n)
+			fprintf(stderr, "  %4ld %s: %s\n", reasons[i].n, reasons[i].what, reasons[i].change);
+}
+
+static int parse_generate_options(int argc, char **argv, struct generate_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->n = FIRST_RUN_MAX, o->shots = 3, o->batch = 20, o->seed = -1, o->per_chunk = 3;
+	o->chunk_chars = 1500, o->min_chars = 4, o->max_chars = 500;
+	llm_options_init(&o->lo);
 	struct option opts[] = {
-		OPT_INT('n', "n", &n, "N", 1, 1000000, "records wanted (default 20; the first run stops at 20)"),
-		OPT_INT(0, "shots", &shots, "K", 0, 50, "seed examples shown per request (default 3)"),
-		OPT_INT(0, "batch", &batch, "K", 1, 200, "items asked for per request (default 20)"),
-		OPT_INT(0, "seed", &seed, "N", 0, 1L << 40, "sample seeds with this seed (default: the task's round)"),
-		OPT_INT(0, "min-chars", &min_chars, "N", 1, 100000, "drop instructions shorter than N characters (4)"),
-		OPT_INT(0, "max-chars", &max_chars, "N", 1, 1000000, "drop instructions longer than N characters (500)"),
-		OPT_LIST(0, "block", &block, "WORD", "also drop items containing WORD (repeatable)"),
-		OPT_INT(0, "per-chunk", &per_chunk, "K", 1, 50, "from-documents: pairs asked per chunk (3)"),
-		OPT_INT(0, "chunk-chars", &chunk_chars, "N", 200, 100000, "from-documents: chunk size in bytes (1500)"),
-		OPT_FLAG(0, "print", &print, "print the records added (always on the first run)"),
-		LLM_OPTIONS(&lo),
+		OPT_INT('n', "n", &o->n, "N", 1, 1000000, "records wanted (default 20; the first run stops at 20)"),
+		OPT_INT(0, "shots", &o->shots, "K", 0, 50, "seed examples shown per request (default 3)"),
+		OPT_INT(0, "batch", &o->batch, "K", 1, 200, "items asked for per request (default 20)"),
+		OPT_INT(0, "seed", &o->seed, "N", 0, 1L << 40, "sample seeds with this seed (default: the task's round)"),
+		OPT_INT(0, "min-chars", &o->min_chars, "N", 1, 100000, "drop instructions shorter than N characters (4)"),
+		OPT_INT(0, "max-chars", &o->max_chars, "N", 1, 1000000, "drop instructions longer than N characters (500)"),
+		OPT_LIST(0, "block", &o->block, "WORD", "also drop items containing WORD (repeatable)"),
+		OPT_INT(0, "per-chunk", &o->per_chunk, "K", 1, 50, "from-documents: pairs asked per chunk (3)"),
+		OPT_INT(0, "chunk-chars", &o->chunk_chars, "N", 200, 100000, "from-documents: chunk size in bytes (1500)"),
+		OPT_FLAG(0, "print", &o->print, "print the records added (always on the first run)"),
+		LLM_OPTIONS(&o->lo),
 		OPT_END(),
 	};
+	return parse_options(argc, argv, opts, &generate_help);
+}
+
+/* Books the run's counts and writes its summary line; returns the exit code. */
+static int generate_finish(struct generation *g, struct run *run, enum llm_run_result r, enum stop_reason why,
+			   const struct llm_totals *t)
+{
+	int rc = g->failed ? EXIT_FAILURE_ : llm_run_exit(r, t);
+	if (r != LLM_RUN_FATAL && !g->failed && !t->failed) {
+		char *sql = xstrfmt("UPDATE tasks SET rounds = rounds + 1 WHERE id = %lld", (long long)g->task->id);
+		corpus_exec(g->db, sql);
+		free(sql);
+	}
+	for (int v = 0; v < GEN_VERDICTS; v++)
+		run_count(run, gen_verdict_name((enum gen_verdict)v), g->verdicts[v]);
+	run_count(run, "similar_seed", g->like_seed);
+	run_count(run, "similar_record", g->like_record);
+	run_count(run, "similar_run", g->like_run);
+	run_count(run, "unparsed", g->unparsed);
+	llm_count_run(run, t);
+	run_count(run, "resumed", g->resumed);
+	if (g->resumed)
+		fprintf(stderr, "generate: %ld record%s from an interrupted run count towards --n\n", g->resumed,
+			g->resumed == 1 ? "" : "s");
+	if (why != STOP_DONE)
+		explain_shortfall(g, why, t);
+	return run_end(run, rc, "%ld record%s added to task '%s' (wanted %ld); dropped %ld similar, %ld blocked, "
+		       "%ld too short, %ld too long, %ld empty; %ld call%s, %ld cached, %ld + %ld tokens",
+		       g->kept - g->resumed, g->kept - g->resumed == 1 ? "" : "s", g->task->name, g->want,
+		       g->verdicts[GEN_SIMILAR], g->verdicts[GEN_BLOCKED], g->verdicts[GEN_TOO_SHORT],
+		       g->verdicts[GEN_TOO_LONG], g->verdicts[GEN_EMPTY], t->calls, t->calls == 1 ? "" : "s",
+		       t->cached, t->tokens_in, t->tokens_out);
+}
+
+/* How to review the first batch before asking for more. */
+static void review_hint(const struct task *task)
+{
+	fprintf(stderr, "generate: review these before asking for more: 'winnow review --task %s' in the "
+		"terminal, or 'winnow review --task %s --export first.jsonl', fill in the decisions and "
+		"'winnow review --import first.jsonl'. Rejection notes become rules for the next prompts",
+		task->name, task->name);
+	if (task->mode == TASK_QUESTIONS)
+		fprintf(stderr, "; 'winnow answer %s' then answers the questions not rejected", task->name);
+	fprintf(stderr, ".\n");
+}
+
+int cmd_generate(int argc, char **argv)
+{
+	struct generate_options o;
 	struct generation g;
 	struct task task;
 	struct run run;
 	struct llm_client *c = NULL;
 	struct chunk *chunks = NULL;
-	size_t nchunks = 0, next_chunk = 0;
+	size_t nchunks = 0;
 	enum llm_run_result r = LLM_RUN_DONE;
-	long k = 0;
-	int first;
+	enum stop_reason why;
+	int first = 0, rc;
 	sqlite3 *db;
 
-	argc = parse_options(argc, argv, opts, &generate_help);
-	if (argc < 0)
-		return options_exit_code(argc);
-	if (argc != 1) {
-		string_list_clear(&block);
-		return usage_error(&generate_help, "say which TASK to generate for");
+	argc = parse_generate_options(argc, argv, &o);
+	if (argc < 0 || argc != 1) {
+		string_list_clear(&o.block);
+		return argc < 0 ? options_exit_code(argc) : usage_error(&generate_help, "say which TASK to generate for");
 	}
-	db = corpus_open(corpus_path(), 0);
-	if (!db) {
-		string_list_clear(&block);
+	if (!(db = corpus_open(corpus_path(), 0))) {
+		string_list_clear(&o.block);
 		return EXIT_FAILURE_;
 	}
 	run_begin(&run, db, "generate");
 	if (task_load(db, argv[0], &task)) {
-		string_list_clear(&block);
+		string_list_clear(&o.block);
 		rc = run_end(&run, EXIT_FAILURE_, "nothing generated");
 		corpus_close(db);
 		return rc;
 	}
-	memset(&g, 0, sizeof(g));
-	g.db = db;
-	g.task = &task;
-	g.shots = shots;
-	g.batch = batch;
-	g.per_chunk = per_chunk;
-	gen_filter_init(&g.filter, task.mode == TASK_DOCUMENTS);
-	g.filter.min_chars = min_chars;
-	g.filter.max_chars = max_chars;
-	g.filter.block = block;
-	g.round_seed = hash64(&task.id, sizeof(task.id), (uint64_t)(seed >= 0 ? seed : task.rounds));
-	{
-		char *sql = xstrfmt("SELECT count(*) FROM records WHERE task_id = %lld AND origin = 'generate'",
-				    (long long)task.id);
-		first = task.rounds == 0 && corpus_int(db, sql) == 0;
-		free(sql);
-	}
-	if (first && n > FIRST_RUN_MAX) {
-		fprintf(stderr, "generate: the first run of task '%s' stops at %d records: review them "
-			"(winnow review, or winnow feedback add %s \"...\"), then ask for more\n",
-			task.name, FIRST_RUN_MAX, task.name);
-		n = FIRST_RUN_MAX;
-	}
-	g.want = n;
-	if (task_feedback_rules(db, task.id, &g.rules) || task_rejected_examples(db, task.id, 5, &g.rejected) ||
-	    index_existing(&g) || record_inserter_init(&g.ins, db)) {
+	if (generation_init(&g, db, &task, &o, &first)) {
 		rc = run_end(&run, EXIT_FAILURE_, "nothing generated");
 		goto out;
 	}
-	c = llm_client_new(&lo, db, run.id);
-	if (!c) {
+	if (!(c = llm_client_new(&o.lo, db, run.id))) {
 		rc = run_end(&run, EXIT_USAGE, "nothing generated");
 		goto out;
 	}
 	if (task.mode == TASK_DOCUMENTS &&
-	    load_chunks(&g, chunk_chars, (size_t)(n / per_chunk + 1) * MAX_WAVES, &chunks, &nchunks)) {
+	    load_chunks(&g, o.chunk_chars, (size_t)(o.n / o.per_chunk + 1) * MAX_WAVES, &chunks, &nchunks)) {
 		rc = run_end(&run, EXIT_FAILURE_, "nothing generated");
 		goto out;
 	}
@@ -399,81 +585,12 @@ int cmd_generate(int argc, char **argv)
 		rc = run_end(&run, EXIT_FAILURE_, "nothing generated");
 		goto out;
 	}
-
-	for (int wave = 0; wave < MAX_WAVES && g.kept < g.want && r == LLM_RUN_DONE; wave++) {
-		long need = g.want - g.kept, per = task.mode == TASK_DOCUMENTS ? per_chunk : batch;
-		size_t nreq = (size_t)((need + per - 1) / per), i;
-		long before = g.kept;
-		struct llm_request *reqs;
-		char **prompts;
-		if (task.mode == TASK_DOCUMENTS && nreq > nchunks - next_chunk)
-			nreq = nchunks - next_chunk;
-		if (!nreq)
-			break;
-		reqs = xcalloc(nreq, sizeof(*reqs));
-		prompts = xcalloc(nreq, sizeof(*prompts));
-		char *purpose = xstrfmt("generate:%s", task.name);
-		for (i = 0; i < nreq; i++, k++) {
-			struct chunk *ch = task.mode == TASK_DOCUMENTS ? &chunks[next_chunk++] : NULL;
-			llm_request_init(&reqs[i]);
-			prompts[i] = build_prompt(&g, k, ch ? ch->text : NULL);
-			reqs[i].prompt = prompts[i];
-			reqs[i].purpose = purpose;
-			reqs[i].json = task.mode != TASK_QUESTIONS;
-			reqs[i].sample = (int)k;
-			reqs[i].data = ch;
-		}
-		r = llm_run(c, reqs, nreq, on_answer, &g);
-		for (i = 0; i < nreq; i++) {
-			llm_request_release(&reqs[i]);
-			free(prompts[i]);
-		}
-		free(reqs);
-		free(prompts);
-		free(purpose);
-		if (g.kept == before)
-			break;	/* a whole wave added nothing: asking again will not help */
-	}
-
-	const struct llm_totals *t = llm_client_totals(c);
-	if (print || first) {
-		sqlite3_stmt *st = corpus_prepare(db, "SELECT instruction, output FROM records WHERE id = ?");
-		for (long i = 0; st && i < g.kept; i++) {
-			sqlite3_bind_int64(st, 1, g.kept_ids[i]);
-			if (sqlite3_step(st) == SQLITE_ROW) {
-				const char *out = (const char *)sqlite3_column_text(st, 1);
-				printf("%3ld. %s\n", i + 1, (const char *)sqlite3_column_text(st, 0));
-				if (*out)
-					printf("     -> %s\n", out);
-			}
-			sqlite3_reset(st);
-		}
-		sqlite3_finalize(st);
-	}
-	if (r != LLM_RUN_FATAL && !g.failed && !t->failed) {
-		char *sql = xstrfmt("UPDATE tasks SET rounds = rounds + 1 WHERE id = %lld", (long long)task.id);
-		corpus_exec(db, sql);
-		free(sql);
-	}
-	for (int v = 0; v < GEN_VERDICTS; v++)
-		run_count(&run, gen_verdict_name((enum gen_verdict)v), g.verdicts[v]);
-	llm_count_run(&run, t);
-	rc = g.failed ? EXIT_FAILURE_ : llm_run_exit(r, t);
-	if (r == LLM_RUN_BUDGET)
-		warning("stopped at the budget (--max-calls/--max-tokens)");
-	if (g.unparsed)
-		warning("%ld answer%s held no items (neither JSON nor a numbered list); see llm_calls.response",
-			g.unparsed, g.unparsed == 1 ? "" : "s");
-	run_count(&run, "resumed", g.resumed);
-	if (g.resumed)
-		fprintf(stderr, "generate: %ld record%s from an interrupted run count towards --n\n", g.resumed,
-			g.resumed == 1 ? "" : "s");
-	rc = run_end(&run, rc, "%ld record%s added to task '%s' (wanted %ld); dropped %ld similar, %ld blocked, "
-		     "%ld too short, %ld too long, %ld empty; %ld call%s, %ld cached, %ld + %ld tokens",
-		     g.kept - g.resumed, g.kept - g.resumed == 1 ? "" : "s", task.name, g.want, g.verdicts[GEN_SIMILAR],
-		     g.verdicts[GEN_BLOCKED], g.verdicts[GEN_TOO_SHORT], g.verdicts[GEN_TOO_LONG],
-		     g.verdicts[GEN_EMPTY], t->calls, t->calls == 1 ? "" : "s", t->cached, t->tokens_in,
-		     t->tokens_out);
+	why = generate_waves(&g, c, chunks, nchunks, &r);
+	if (o.print || first)
+		print_kept(&g);
+	if (first && g.kept)
+		review_hint(&task);
+	rc = generate_finish(&g, &run, r, why, llm_client_totals(c));
 out:
 	for (size_t i = 0; i < nchunks; i++)
 		free(chunks[i].text);
@@ -484,6 +601,7 @@ out:
 	string_list_clear(&g.rules);
 	string_list_clear(&g.rejected);
 	gen_filter_release(&g.filter);
+	string_list_clear(&o.block);
 	task_release(&task);
 	corpus_close(db);
 	return rc;

@@ -26,8 +26,8 @@ int task_load(sqlite3 *db, const char *name, struct task *t);
 void task_release(struct task *t);
 const char *task_mode_name(enum task_mode m);
 
-/* Appends the task's feedback rules (manual and review notes), one per item. */
-int task_feedback_rules(sqlite3 *db, int64_t task_id, struct string_list *rules);
+/* Appends the task's feedback rules of kind "question" or "answer" (NULL: both), one per item. */
+int task_feedback_rules(sqlite3 *db, int64_t task_id, const char *kind, struct string_list *rules);
 /* Appends up to max instructions of the task's rejected records (counter-examples). */
 int task_rejected_examples(sqlite3 *db, int64_t task_id, size_t max, struct string_list *out);
 

@@ -80,13 +80,15 @@ static int has_item(const struct string_list *l, const char *s)
 	return 0;
 }
 
-int task_feedback_rules(sqlite3 *db, int64_t task_id, struct string_list *rules)
+int task_feedback_rules(sqlite3 *db, int64_t task_id, const char *kind, struct string_list *rules)
 {
 	sqlite3_stmt *st = corpus_prepare(db,
-		"SELECT text FROM feedback WHERE task_id = ?1 ORDER BY id");
+		"SELECT text FROM feedback WHERE task_id = ?1 AND (?2 IS NULL OR kind = ?2) ORDER BY id");
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, task_id);
+	if (kind)
+		sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *text = (const char *)sqlite3_column_text(st, 0);
 		if (text && *text && !has_item(rules, text))
@@ -100,7 +102,8 @@ int task_rejected_examples(sqlite3 *db, int64_t task_id, size_t max, struct stri
 {
 	sqlite3_stmt *st = corpus_prepare(db,
 		"SELECT r.instruction FROM records r WHERE r.task_id = ? AND r.stage = 'rejected' "
-		"AND EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = r.id AND a.verdict = 'reject') "
+		"AND EXISTS (SELECT 1 FROM annotations a WHERE a.record_id = r.id AND a.verdict = 'reject' "
+		"AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.annotation_id = a.id AND f.kind = 'answer')) "
 		"ORDER BY r.id DESC LIMIT ?");
 	if (!st)
 		return -1;
@@ -471,10 +474,14 @@ static int task_show(int argc, char **argv)
 		if (out && *out)
 			printf("     -> %s\n", out);
 	}
-	task_feedback_rules(db, t.id, &rules);
-	printf("\nfeedback (%zu):\n", rules.nr);
-	for (i = 0; i < rules.nr; i++)
-		printf("  - %s\n", rules.items[i]);
+	for (int k = 0; k < 2; k++) {
+		const char *kind = k ? "answer" : "question";
+		task_feedback_rules(db, t.id, kind, &rules);
+		printf("\n%s rules (%zu):\n", kind, rules.nr);
+		for (i = 0; i < rules.nr; i++)
+			printf("  - %s\n", rules.items[i]);
+		string_list_clear(&rules);
+	}
 	sql = xstrfmt("SELECT group_concat(stage || ' ' || n, ', ') FROM (SELECT stage, count(*) n FROM records "
 		      "WHERE task_id = %lld GROUP BY stage)", (long long)t.id);
 	sqlite3_stmt *st = corpus_prepare(db, sql);
@@ -556,21 +563,25 @@ static const struct command_help feedback_help = {
 	"winnow feedback add|list|rm|summarize TASK ...",
 	"The mistakes found in review, fed back into a task's next generation prompts.",
 	"  add TASK \"TEXT\"   a rule: what the model got wrong and should avoid\n"
+	"                    (--for answer: a rule for the answers instead of the questions)\n"
 	"  list TASK         the task's rules, with ids (review rejection notes included)\n"
-	"  rm TASK ID...     remove rules by id (--all: every manual rule)\n"
+	"  rm TASK ID...     remove rules by id (--all: every rule)\n"
 	"  summarize TASK    condense the notes into a few rules with an LLM (see its --help)\n"
-	"Every generation prompt of the task lists its rules to avoid, and a few records\n"
-	"rejected in review as counter-examples.",
+	"Question rules go into every generation prompt of the task, with a few records\n"
+	"rejected in review as counter-examples; answer rules into `winnow answer`'s.\n"
+	"A review rejection note joins one or the other (see winnow review --help).",
 	"  winnow feedback add luck \"不要使用'在比赛中'这类状语\"\n"
+	"  winnow feedback add luck --for answer \"回答要先给结论\"\n"
 	"  winnow feedback list luck\n  winnow feedback rm luck 3",
 };
 
-static int feedback_add(sqlite3 *db, struct task *t, int argc, char **argv, struct run *run)
+static int feedback_add(sqlite3 *db, struct task *t, int argc, char **argv, const char *kind, struct run *run)
 {
 	char now[32];
 	int added = 0;
 	sqlite3_stmt *st = corpus_prepare(db,
-		"INSERT OR IGNORE INTO feedback (task_id, text, origin, created_at) VALUES (?, ?, 'manual', ?)");
+		"INSERT OR IGNORE INTO feedback (task_id, text, origin, kind, created_at) "
+		"VALUES (?1, ?2, 'manual', ?4, ?3)");
 	if (!st)
 		return run_end(run, EXIT_FAILURE_, "no feedback added");
 	now_iso(now, sizeof(now));
@@ -585,6 +596,7 @@ static int feedback_add(sqlite3 *db, struct task *t, int argc, char **argv, stru
 		sqlite3_bind_int64(st, 1, t->id);
 		sqlite3_bind_text(st, 2, text.buf, (int)text.len, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, kind, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			error("cannot add feedback: %s", sqlite3_errmsg(db));
 			sqlite3_finalize(st);
@@ -594,30 +606,30 @@ static int feedback_add(sqlite3 *db, struct task *t, int argc, char **argv, stru
 		if (sqlite3_changes(db))
 			added++;
 		else
-			warning("task '%s' already has the rule '%s'", t->name, text.buf);
+			warning("task '%s' already has the %s rule '%s'", t->name, kind, text.buf);
 		sqlite3_reset(st);
 		strbuf_release(&text);
 	}
 	sqlite3_finalize(st);
 	run_count(run, "added", added);
-	return run_end(run, EXIT_OK, "%d rule%s added to task '%s'", added, added == 1 ? "" : "s", t->name);
+	return run_end(run, EXIT_OK, "%d %s rule%s added to task '%s'", added, kind, added == 1 ? "" : "s",
+		       t->name);
 }
 
 static int feedback_list(sqlite3 *db, struct task *t)
 {
 	sqlite3_stmt *st = corpus_prepare(db,
-		"SELECT id, origin, text FROM feedback WHERE task_id = ?1 ORDER BY id");
+		"SELECT id, origin, kind, text FROM feedback WHERE task_id = ?1 ORDER BY kind DESC, id");
 	int n = 0;
 	if (!st)
 		return EXIT_FAILURE_;
 	sqlite3_bind_int64(st, 1, t->id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-			printf("%4s  %-7s %s\n", "-", "review", (const char *)sqlite3_column_text(st, 2));
-		else
-			printf("%4lld  %-7s %s\n", (long long)sqlite3_column_int64(st, 0),
-			       (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2));
-		n++;
+		if (!n++)
+			printf("%4s  %-8s %-8s %s\n", "id", "kind", "origin", "rule");
+		printf("%4lld  %-8s %-8s %s\n", (long long)sqlite3_column_int64(st, 0),
+		       (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 3));
 	}
 	sqlite3_finalize(st);
 	if (!n)
@@ -666,8 +678,11 @@ static int feedback_rm(sqlite3 *db, struct task *t, int argc, char **argv, int a
 int cmd_feedback(int argc, char **argv)
 {
 	int all = 0, rc;
+	const char *kind = "question";
 	struct option opts[] = {
-		OPT_FLAG(0, "all", &all, "rm: remove every manual rule of the task"),
+		OPT_FLAG(0, "all", &all, "rm: remove every rule of the task"),
+		OPT_CHOICE(0, "for", &kind, "question|answer", "add: a rule for generated questions (default) "
+			   "or for answers (answer, fix)"),
 		OPT_END(),
 	};
 	const char *sub;
@@ -702,7 +717,7 @@ int cmd_feedback(int argc, char **argv)
 		rc = feedback_list(db, &t);
 	} else {
 		run_begin(&run, db, !strcmp(sub, "add") ? "feedback add" : "feedback rm");
-		rc = !strcmp(sub, "add") ? feedback_add(db, &t, argc - 2, argv + 2, &run)
+		rc = !strcmp(sub, "add") ? feedback_add(db, &t, argc - 2, argv + 2, kind, &run)
 					 : feedback_rm(db, &t, argc - 2, argv + 2, all, &run);
 	}
 	task_release(&t);

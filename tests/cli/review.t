@@ -46,6 +46,8 @@ expect "error tags"
 send "factual,format\r"
 expect "note"
 send "不要编\u007f造诗句\r"
+expect "rule for? q questions a answers [answer]"
+send "\r"
 expect "batch 1 done"
 expect "3/3 · 1 accepted · 1 rejected · 1 edited"
 send "u"
@@ -56,7 +58,12 @@ expect "error tags"
 send "\r"
 expect "note"
 send "押韵不工整\r"
+expect "[question]"
+send "x\r"
+expect "[question]"
+send "a\r"
 expect "batch 1 done"
+expect "poems\u0027."
 send "q"
 wait
 ' review
@@ -89,8 +96,8 @@ is "$(sql "SELECT origin || ':' || parent_id || ':' || stage || ':' || output FR
 is "$(sql "SELECT record_id || ':' || author || ':' || verdict || ':' || tags || ':' || note FROM annotations ORDER BY id" | tr '\n' ' ')" \
 	"1:alice:accept:: 2:alice:edit::edited into record 4 3:alice:reject::押韵不工整 " \
 	"one annotation per decision; the undone rejection is gone"
-is "$(sql "SELECT origin || ':' || text FROM feedback")" "review:押韵不工整" \
-	"the rejection note is feedback for the task; the undone note is not"
+is "$(sql "SELECT origin || ':' || kind || ':' || text FROM feedback")" "review:answer:押韵不工整" \
+	"the rejection note is an answer rule for the task (the key said so); the undone note is gone"
 is "$(sql "SELECT counts FROM runs WHERE command = 'review' ORDER BY id DESC LIMIT 1")" \
 	'{"accepted":1,"rejected":1,"edited":1,"batches":1,"skipped":0}' "the run is logged with its counts"
 
@@ -143,8 +150,27 @@ is "$rc" 2 "--where cannot run a second statement"
 run review --task nosuch </dev/null
 is "$rc" 2 "an unknown task is a usage error"
 like "$err" "no task 'nosuch'" "and says so"
-run review --stage raw </dev/null
-is "$rc" 2 "raw records cannot be reviewed"
+run review --stage clean </dev/null
+is "$rc" 2 "clean records cannot be reviewed"
+like "$err" "only raw (questions without an output)" "and the message says what can"
+
+# the status line on a 100-column screen keeps its end (the help key) instead of being cut
+drive 12 100 '
+expect "? help"
+screen status.screen
+send "q"
+wait
+' review --stage approved
+status_row=$(grep "accepted ·" "$T/status.screen" | tail -1)
+like "$status_row" "q quit" "a 100-column status line shows the whole list of keys"
+drive 12 60 '
+expect "? help"
+screen narrow.screen
+send "q"
+wait
+' review --stage approved
+like "$(grep "accepted ·" "$T/narrow.screen" | tail -1)" "0 rejected   ? help" \
+	"a 60-column one keeps the counts and the help key"
 drive 16 50 '
 expect "record 3"
 expect "1/1"

@@ -74,7 +74,7 @@ static void test_edit_round_trip(void **state)
 	(void)state;
 	edit_format(&file, 7, fields);
 	assert_non_null(strstr(file.buf, "record 7"));
-	assert_int_equal(edit_parse(file.buf, file.len, &f, err, sizeof(err)), 0);
+	assert_int_equal(edit_parse(file.buf, file.len, 0, &f, err, sizeof(err)), 0);
 	for (int i = 0; i < 5; i++)
 		assert_string_equal(f.field[i], fields[i]);
 	edit_fields_release(&f);
@@ -83,7 +83,7 @@ static void test_edit_round_trip(void **state)
 
 static int parse(const char *text, struct edit_fields *f, char *err)
 {
-	return edit_parse(text, strlen(text), f, err, 200);
+	return edit_parse(text, strlen(text), 0, f, err, 200);
 }
 
 static void test_edit_errors(void **state)
