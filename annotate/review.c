@@ -19,6 +19,7 @@
  *     Ctrl-C as a key).
  */
 #include "review_tui.h"
+#include "../lib/file.h"
 #include "../lib/util.h"
 
 #include <errno.h>
@@ -173,19 +174,6 @@ static int do_reject(struct tui *t)
 	return rc < 0 ? -1 : 0;
 }
 
-static int read_file(const char *path, struct strbuf *out)
-{
-	FILE *fp = fopen(path, "rb");
-	char buf[8192];
-	size_t n;
-	if (!fp)
-		return -1;
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0 && out->len < ((size_t)64 << 20))
-		strbuf_add(out, buf, n);
-	fclose(fp);
-	return 0;
-}
-
 static void do_edit(struct tui *t)
 {
 	struct strbuf text = STRBUF_INIT, back = STRBUF_INIT;
@@ -214,7 +202,7 @@ static void do_edit(struct tui *t)
 	tui_terminal_restore();
 	int failed = edit_in_editor(file);
 	tui_terminal_raw();
-	if (failed || read_file(file, &back)) {
+	if (failed || read_file_limited(file, (size_t)64 << 20, &back)) {
 		snprintf(t->message, sizeof(t->message), "the editor failed; the record is unchanged");
 		goto out;
 	}

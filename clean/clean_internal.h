@@ -69,27 +69,6 @@ static inline int swar_has_between(uint64_t x, unsigned m, unsigned n)
 	return ((SWAR_ONES * (127 + n) - low) & ~x & (low + SWAR_ONES * (127 - m)) & SWAR_HIGH) != 0;
 }
 
-/* Han ideographs (CJK unified, extensions, compatibility), counted one word each. */
-static inline int cp_is_han(int32_t cp)
-{
-	return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-	       (cp >= 0x20000 && cp <= 0x323AF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-	       cp == 0x3007;
-}
-
-/* Hiragana and katakana (full and half width). */
-static inline int cp_is_kana(int32_t cp)
-{
-	return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
-	       (cp >= 0xFF66 && cp <= 0xFF9D);
-}
-
-/* Scripts written without spaces, where each character is one word. */
-static inline int cp_is_cjk_word(int32_t cp)
-{
-	return cp_is_han(cp) || cp_is_kana(cp);
-}
-
 /* ---- text statistics (lang.c) ---- */
 
 struct text_stats {

@@ -7,6 +7,7 @@
  */
 #include "crawl_internal.h"
 #include "fetch.h"
+#include "../lib/http.h"
 #include "../lib/util.h"
 
 #include <string.h>
@@ -109,15 +110,8 @@ int content_type_ok(const char *ct, int is_sitemap, int *is_html, int *is_xml)
 double retry_delay(const struct strbuf *retry_after, long tries)
 {
 	double backoff = (double)(1L << (tries < 10 ? tries : 10));
-	if (retry_after->len) {
-		long secs;
-		if (!parse_long(retry_after->buf, 0, 86400, &secs))
-			return (double)secs;
-		time_t when = curl_getdate(retry_after->buf, NULL);
-		if (when > 0)
-			return when > time(NULL) ? (double)(when - time(NULL)) : 0;
-	}
-	return backoff;
+	double wait = retry_after->len ? http_retry_after(retry_after->buf) : -1;
+	return wait >= 0 ? wait : backoff;
 }
 
 const char *curl_reason(CURLcode res, int too_big)

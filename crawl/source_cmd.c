@@ -328,16 +328,9 @@ static int source_rm(int argc, char **argv)
 
 int cmd_source(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "add"))
-		return source_add(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "list"))
-		return source_list(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "rm") || !strcmp(argv[1], "remove")))
-		return source_rm(argc - 1, argv + 1);
-	struct option opts[] = { OPT_END() };
-	int n = parse_options(argc, argv, opts, &source_help);
-	if (n < 0)
-		return options_exit_code(n);
-	return usage_error(&source_help, n ? "unknown subcommand '%s'; use add, list or rm"
-					   : "say add, list or rm", n ? argv[0] : "");
+	static const struct subcommand subs[] = {
+		{ "add", source_add }, { "list", source_list }, { "rm", source_rm }, { "remove", source_rm },
+		{ NULL, NULL },
+	};
+	return run_subcommand(argc, argv, subs, &source_help);
 }

@@ -13,6 +13,7 @@
 #include "dedupe.h"
 #include "dedupe_internal.h"
 #include "../lib/json.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 
 #include <errno.h>
@@ -130,7 +131,7 @@ static int for_each_window(const char *text, size_t len, size_t *windows,
 			word_len = 0;
 		}
 		for (size_t k = 0; k < nf && !rc; k++) {
-			if (!dedupe_is_cjk(folded[k])) {
+			if (!cp_is_cjk_word((int32_t)folded[k])) {
 				word = mix64(word * 31 + folded[k] + 1);
 				word_len++;
 				continue;

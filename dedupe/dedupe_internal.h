@@ -28,8 +28,6 @@ int32_t dedupe_utf8_next(const unsigned char *s, size_t len, size_t *pos);
 #define DEDUPE_FOLD_MAX 32
 size_t dedupe_fold_char(int32_t c, uint32_t *out);
 
-/* 1 for characters that are words on their own (Han ideographs, kana). */
-int dedupe_is_cjk(uint32_t c);
 
 /*
  * Writes the hash of every shingle of cp[0..n) to out (room for n, at

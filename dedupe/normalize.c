@@ -53,13 +53,6 @@ static inline uint32_t ascii_fold(uint32_t c)
 	return 0;
 }
 
-int dedupe_is_cjk(uint32_t c)
-{
-	return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
-	       (c >= 0x3041 && c <= 0x30FA) || (c >= 0xF900 && c <= 0xFAFF) ||
-	       (c >= 0x20000 && c <= 0x3134F);
-}
-
 static size_t fold_slow(int32_t c, uint32_t *out)
 {
 	utf8proc_int32_t buf[DEDUPE_FOLD_MAX];

@@ -9,6 +9,7 @@
 #include "generate_internal.h"
 #include "../db/corpus.h"
 #include "../lib/options.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 
 #include <stdio.h>
@@ -51,8 +52,9 @@ static const struct method {
 static int has_cjk(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	for (; *p; p++)
-		if (p[0] >= 0xE4 && p[0] <= 0xE9 && p[1] >= 0x80)	/* U+4000..U+9FFF, roughly the CJK block */
+	size_t len = strlen(s), n;
+	for (size_t i = 0; i < len; i += n)
+		if (cp_is_cjk_word(utf8_decode(p + i, len - i, &n)))
 			return 1;
 	return 0;
 }

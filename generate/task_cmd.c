@@ -7,6 +7,7 @@
  */
 #include "generate_internal.h"
 #include "../db/corpus.h"
+#include "../lib/file.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
 #include "../lib/util.h"
@@ -120,22 +121,10 @@ int task_rejected_examples(sqlite3 *db, int64_t task_id, size_t max, struct stri
 /* Reads a whole UTF-8 text file (at most 1 MB). Returns 0, or -1 with *bad set for bad content. */
 static int read_text_file(const char *path, const char *what, struct strbuf *out, int *bad)
 {
-	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char buf[8192];
-	size_t n;
-	if (!fp)
-		return error("cannot open %s file '%s': %s", what, path, strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		strbuf_add(out, buf, n);
-		if (out->len > (1 << 20)) {
-			if (fp != stdin)
-				fclose(fp);
-			*bad = 1;
-			return error("%s file '%s' is larger than 1 MB", what, path);
-		}
+	if (read_file_limited(path, 1 << 20, out)) {
+		*bad = errno == EFBIG;
+		return -1;
 	}
-	if (fp != stdin)
-		fclose(fp);
 	if (utf8proc_decompose((const utf8proc_uint8_t *)out->buf, (utf8proc_ssize_t)out->len, NULL, 0, 0) < 0 ||
 	    memchr(out->buf, '\0', out->len)) {
 		*bad = 1;
@@ -540,21 +529,10 @@ static int task_rm(int argc, char **argv)
 
 int cmd_task(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} subs[] = { { "add", task_add }, { "list", task_list }, { "show", task_show }, { "rm", task_rm } };
-	if (argc >= 2)
-		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
-			if (!strcmp(argv[1], subs[i].name))
-				return subs[i].fn(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		print_help(NULL, &task_help);
-		return EXIT_OK;
-	}
-	if (argc < 2)
-		return usage_error(&task_help, "say what to do: add, list, show or rm");
-	return usage_error(&task_help, "'%s' is not a task subcommand (add, list, show, rm)", argv[1]);
+	static const struct subcommand subs[] = {
+		{ "add", task_add }, { "list", task_list }, { "show", task_show }, { "rm", task_rm }, { NULL, NULL },
+	};
+	return run_subcommand(argc, argv, subs, &task_help);
 }
 
 /* ---- feedback ---- */

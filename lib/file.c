@@ -22,8 +22,11 @@ int read_file_limited(const char *path, size_t limit, struct strbuf *out)
 			if (fp != stdin)
 				fclose(fp);
 			if (limit >= (1u << 20))
-				return error("'%s' is larger than %zu MB", path, limit >> 20);
-			return error("'%s' is larger than %zu bytes", path, limit);
+				error("'%s' is larger than %zu MB", path, limit >> 20);
+			else
+				error("'%s' is larger than %zu bytes", path, limit);
+			errno = EFBIG;
+			return -1;
 		}
 		strbuf_add(out, buf, n);
 	}
@@ -52,6 +55,37 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		if (rc)
 			unlink(tmp);
 	}
+	free(tmp);
+	return rc;
+}
+
+int copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out;
+	char buf[65536], *tmp;
+	size_t n;
+	int rc = 0;
+	if (!in)
+		return error("cannot read '%s': %s", from, strerror(errno));
+	tmp = xstrfmt("%s.tmp", to);
+	out = fopen(tmp, "wb");
+	if (!out) {
+		rc = error("cannot write '%s': %s", tmp, strerror(errno));
+		goto out;
+	}
+	while (!rc && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = error("cannot write '%s': %s", tmp, strerror(errno));
+	if (!rc && ferror(in))
+		rc = error("cannot read '%s': %s", from, strerror(errno));
+	if (fclose(out) && !rc)
+		rc = error("cannot write '%s': %s", tmp, strerror(errno));
+	if (!rc && rename(tmp, to))
+		rc = error("cannot rename '%s' to '%s': %s", tmp, to, strerror(errno));
+	if (rc)
+		unlink(tmp);
+out:
+	fclose(in);
 	free(tmp);
 	return rc;
 }

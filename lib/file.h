@@ -1,6 +1,7 @@
 /*
  * file.h - whole files: reading one with a size limit that fails cleanly,
- * and writing one atomically (a temporary beside it, then rename).
+ * and writing or copying one atomically (a temporary beside it, then
+ * rename).
  */
 #ifndef WINNOW_FILE_H
 #define WINNOW_FILE_H
@@ -11,8 +12,9 @@
 
 /*
  * Appends the whole of path ("-" is standard input) to out. A file larger
- * than limit bytes is refused with a message naming it and the limit;
- * returns 0 or -1 after printing the error.
+ * than limit bytes is refused with a message naming it and the limit
+ * (errno EFBIG, so callers can call that bad input); returns 0 or -1
+ * after printing the error.
  */
 int read_file_limited(const char *path, size_t limit, struct strbuf *out);
 
@@ -22,5 +24,12 @@ int read_file_limited(const char *path, size_t limit, struct strbuf *out);
  * printing the error (the temporary is removed).
  */
 int write_file_atomic(const char *path, const void *data, size_t len);
+
+/*
+ * Copies from to to (through "to.tmp" and a rename, as write_file_atomic).
+ * Returns 0, or -1 after printing the error; with errno ENOENT when from
+ * does not exist, so callers copying optional files can tell.
+ */
+int copy_file(const char *from, const char *to);
 
 #endif

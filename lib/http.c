@@ -141,3 +141,21 @@ enum http_result http_download(const char *url, const char *path,
 		unlink(path);
 	return rc;
 }
+
+double http_retry_after(const char *value)
+{
+	struct strbuf v = STRBUF_INIT;
+	double secs = -1;
+	long n;
+	strbuf_addstr(&v, value);
+	strbuf_trim(&v);
+	if (v.len && !parse_long(v.buf, 0, 86400, &n)) {
+		secs = (double)n;
+	} else if (v.len) {
+		time_t when = curl_getdate(v.buf, NULL), now = time(NULL);
+		if (when > 0)
+			secs = when <= now ? 0 : when - now > 86400 ? 86400 : (double)(when - now);
+	}
+	strbuf_release(&v);
+	return secs;
+}

@@ -38,6 +38,13 @@ enum http_result http_download(const char *url, const char *path,
 			       const struct http_limits *limits,
 			       struct strbuf *content_type, const char *title);
 
+/*
+ * The wait a Retry-After header value asks for, in seconds (0 to 86400):
+ * delay-seconds or an HTTP date (RFC 9110 10.2.3), surrounding blanks
+ * allowed. Returns -1 when the value is neither.
+ */
+double http_retry_after(const char *value);
+
 /* 1 if s looks like an http:// or https:// URL. */
 int is_http_url(const char *s);
 

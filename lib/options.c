@@ -2,6 +2,7 @@
  * options.c - table-driven option parsing and help output (see options.h).
  */
 #include "options.h"
+#include "strbuf.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -278,4 +279,27 @@ void print_help(const struct option *opts, const struct command_help *help)
 	if (help->examples)
 		printf("\nexamples:\n%s\n", help->examples);
 	printf("\nexit codes: 0 ok, 1 failure, 2 usage error, 65 bad input data, 75 try again later\n");
+}
+
+int run_subcommand(int argc, char **argv, const struct subcommand *subs,
+		   const struct command_help *help)
+{
+	struct strbuf names = STRBUF_INIT;
+	int rc;
+	if (argc >= 2)
+		for (const struct subcommand *s = subs; s->name; s++)
+			if (!strcmp(argv[1], s->name))
+				return s->fn(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		print_help(NULL, help);
+		return EXIT_OK;
+	}
+	for (const struct subcommand *s = subs; s->name; s++)
+		strbuf_addf(&names, "%s%s", s == subs ? "" : s[1].name ? ", " : " or ", s->name);
+	if (argc < 2)
+		rc = usage_error(help, "say what to do: %s", names.buf);
+	else
+		rc = usage_error(help, "'%s' is not a '%s' subcommand (%s)", argv[1], argv[0], names.buf);
+	strbuf_release(&names);
+	return rc;
 }

@@ -84,6 +84,20 @@ int usage_error(const struct command_help *help, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void print_help(const struct option *opts, const struct command_help *help);
 
+/* One sub-command of a command with several (`winnow task add`). */
+struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);	/* gets argv[0] = the sub-command's name */
+};
+
+/*
+ * Runs the sub-command named by argv[1], from a table ended by a NULL name.
+ * `winnow CMD`, `winnow CMD --help` and an unknown name print the command's
+ * help or a usage error that lists the sub-commands. Returns the exit code.
+ */
+int run_subcommand(int argc, char **argv, const struct subcommand *subs,
+		   const struct command_help *help);
+
 /* Global option values, set by parse_options wherever they appear. */
 extern const char *opt_db_path;	/* --db, else $WINNOW_DB, else ./winnow.db */
 const char *corpus_path(void);

@@ -1,7 +1,7 @@
 /*
- * text.h - measuring UTF-8 text for terminals: display width (CJK
- * characters take two columns) and cutting to a width without splitting a
- * character.
+ * text.h - UTF-8 text: decoding, measuring for terminals (display width,
+ * CJK characters take two columns), cutting to a width without splitting
+ * a character, and the one test of which characters are CJK (Han, kana).
  */
 #ifndef WINNOW_TEXT_H
 #define WINNOW_TEXT_H
@@ -87,6 +87,29 @@ static inline size_t utf8_encode(int32_t cp, char *buf)
 	b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
 	b[3] = (unsigned char)(0x80 | (cp & 0x3F));
 	return 4;
+}
+
+/* ---- scripts: the one test of what is CJK ---- */
+
+/* Han ideographs (CJK unified, extensions, compatibility), counted one word each. */
+static inline int cp_is_han(int32_t cp)
+{
+	return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+	       (cp >= 0x20000 && cp <= 0x323AF) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+	       cp == 0x3007;
+}
+
+/* Hiragana and katakana (full and half width). */
+static inline int cp_is_kana(int32_t cp)
+{
+	return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x31F0 && cp <= 0x31FF) ||
+	       (cp >= 0xFF66 && cp <= 0xFF9D);
+}
+
+/* Scripts written without spaces, where each character is one word. */
+static inline int cp_is_cjk_word(int32_t cp)
+{
+	return cp_is_han(cp) || cp_is_kana(cp);
 }
 
 #endif

@@ -12,6 +12,7 @@
  *  3. Every transfer has CURLOPT_TIMEOUT_MS and a body size limit.
  */
 #include "llm_internal.h"
+#include "../lib/http.h"
 #include "../lib/json.h"
 #include "../lib/progress.h"
 #include "../lib/util.h"
@@ -242,17 +243,13 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	struct transfer *t = ud;
 	size_t n = size * nmemb;
 	if (n > 12 && !strncasecmp(data, "retry-after:", 12)) {
-		char buf[32];
+		char buf[64];
 		size_t k = n - 12 < sizeof(buf) - 1 ? n - 12 : sizeof(buf) - 1;
-		double v;
 		memcpy(buf, data + 12, k);
 		buf[k] = '\0';
-		struct strbuf sb = STRBUF_INIT;
-		strbuf_addstr(&sb, buf);
-		strbuf_trim(&sb);
-		if (!parse_double(sb.buf, 0, 86400, &v))
+		double v = http_retry_after(buf);
+		if (v >= 0)
 			t->retry_after = v;
-		strbuf_release(&sb);
 	}
 	return n;
 }

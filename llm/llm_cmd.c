@@ -187,15 +187,8 @@ static int cmd_llm_stats(int argc, char **argv)
 
 int cmd_llm(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "ask"))
-		return cmd_llm_ask(argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "stats"))
-		return cmd_llm_stats(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		print_help(NULL, &llm_help);
-		return EXIT_OK;
-	}
-	if (argc < 2)
-		return usage_error(&llm_help, "say what to do: ask or stats");
-	return usage_error(&llm_help, "'%s' is not an llm subcommand (ask, stats)", argv[1]);
+	static const struct subcommand subs[] = {
+		{ "ask", cmd_llm_ask }, { "stats", cmd_llm_stats }, { NULL, NULL },
+	};
+	return run_subcommand(argc, argv, subs, &llm_help);
 }

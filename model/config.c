@@ -6,6 +6,7 @@
  * newer files, in one rope_parameters object; both are accepted.
  */
 #include "config.h"
+#include "../lib/file.h"
 #include "../lib/json.h"
 #include "../lib/strbuf.h"
 #include "../lib/util.h"
@@ -13,6 +14,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A real config.json is a few KB; anything near this is not one. */
+#define CONFIG_JSON_MAX ((size_t)16 << 20)
 
 static const char supported_types[] = "llama, qwen2, mistral";
 
@@ -236,18 +241,19 @@ static int parse_config(json_t *root, const char *file, struct model_config *cfg
 int model_config_load(const char *path, struct model_config *cfg)
 {
 	char *file = ends_with_ci(path, ".json") ? xstrdup(path) : xstrfmt("%s/config.json", path);
+	struct strbuf text = STRBUF_INIT;
 	json_error_t jerr;
-	json_t *root = json_load_file(file, 0, &jerr);
+	json_t *root = NULL;
 	int rc;
+	if (access(file, F_OK))
+		rc = error("cannot read '%s': no config.json there; point --base at a Hugging "
+			   "Face model folder", file);
+	else if (read_file_limited(file, CONFIG_JSON_MAX, &text))
+		rc = -1;
+	else if (!(root = json_loadb(text.buf, text.len, 0, &jerr)))
+		rc = error("%s: line %d column %d: %s", file, jerr.line, jerr.column, jerr.text);
+	strbuf_release(&text);
 	if (!root) {
-		FILE *fp = fopen(file, "r");
-		if (!fp)
-			rc = error("cannot read '%s': no config.json there; point --base at a Hugging "
-				   "Face model folder", file);
-		else
-			rc = error("%s: line %d column %d: %s", file, jerr.line, jerr.column, jerr.text);
-		if (fp)
-			fclose(fp);
 		free(file);
 		return rc;
 	}

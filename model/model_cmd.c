@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "model.h"
 #include "tokenizer.h"
+#include "../lib/file.h"
 #include "../lib/options.h"
 #include "../lib/progress.h"
 #include "../lib/util.h"
@@ -147,30 +148,6 @@ static int write_weights(const struct model_config *c, const char *dir, enum st_
 	return rc;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb"), *out;
-	char buf[65536];
-	size_t n;
-	int rc = 0;
-	if (!in)
-		return error("cannot read '%s': %s", from, strerror(errno));
-	out = fopen(to, "wb");
-	if (!out) {
-		fclose(in);
-		return error("cannot write '%s': %s", to, strerror(errno));
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			rc = -1;
-	if (ferror(in) || rc || fclose(out))
-		rc = error("cannot copy '%s' to '%s'", from, to);
-	else
-		rc = 0;
-	fclose(in);
-	return rc;
-}
-
 static int is_dir(const char *path)
 {
 	struct stat sb;
@@ -293,12 +270,6 @@ fail:
 
 int cmd_model(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "init"))
-		return model_init(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		char *args[] = { "init", "--help", NULL };
-		return model_init(2, args);
-	}
-	return usage_error(&model_help, argc < 2 ? "say what to do: winnow model init ..."
-				       : "unknown subcommand 'model %s'; the only one is 'init'", argv[1]);
+	static const struct subcommand subs[] = { { "init", model_init }, { NULL, NULL } };
+	return run_subcommand(argc, argv, subs, &model_help);
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int ensure_dir(const char *dir)
@@ -161,23 +162,6 @@ out:
 	return rc;
 }
 
-static int copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb");
-	struct strbuf sb = STRBUF_INIT;
-	char buf[65536];
-	size_t n;
-	int rc;
-	if (!in)
-		return errno == ENOENT ? 0 : error("cannot read '%s': %s", from, strerror(errno));
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(in);
-	rc = write_file_atomic(to, sb.buf, sb.len);
-	strbuf_release(&sb);
-	return rc;
-}
-
 /* The files besides the weights that make a folder a loadable model. */
 int copy_model_files(const char *base, const char *dir);
 int copy_model_files(const char *base, const char *dir)
@@ -188,7 +172,8 @@ int copy_model_files(const char *base, const char *dir)
 					     "tokenizer.model", NULL };
 	for (int i = 0; files[i]; i++) {
 		char *a = xstrfmt("%s/%s", base, files[i]), *b = xstrfmt("%s/%s", dir, files[i]);
-		int rc = copy_file(a, b);
+		struct stat sb;
+		int rc = stat(a, &sb) ? 0 : copy_file(a, b);	/* only the files the base has */
 		free(a);
 		free(b);
 		if (rc)
