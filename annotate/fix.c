@@ -145,7 +145,7 @@ static int on_answer(struct llm_request *req, void *ctx)
 	}
 	struct record r = { instruction, input, output, f->system, f->history, strlen(instruction),
 			    strlen(input), strlen(output), strlen(f->system), strlen(f->history) };
-	if (corpus_exec(x->db, "BEGIN IMMEDIATE") || record_inserter_init(&ins, x->db)) {
+	if (corpus_begin_write(x->db) || record_inserter_init(&ins, x->db)) {
 		x->failed = 1;
 		json_decref(obj);
 		return -1;

@@ -117,7 +117,7 @@ static int on_answer(struct llm_request *req, void *ctx)
 
 	int pass = overall + 1e-9 >= j->min_score;
 	const char *verdict = pass ? "accept" : j->on_fail_reject ? "reject" : "fix";
-	if (corpus_exec(j->db, "BEGIN IMMEDIATE")) {
+	if (corpus_begin_write(j->db)) {
 		j->failed = 1;
 		rc = -1;
 		goto out;

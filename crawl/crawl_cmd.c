@@ -48,7 +48,7 @@ static int lock_take(sqlite3 *db, const char *host)
 {
 	sqlite3_stmt *st;
 	int held = 0;
-	if (corpus_exec(db, "BEGIN IMMEDIATE"))
+	if (corpus_begin_write(db))
 		return -1;
 	st = corpus_prepare(db, "SELECT pid, host, started_at FROM crawl_lock WHERE id = 1");
 	if (!st) {
@@ -160,7 +160,11 @@ static int pick_sites(sqlite3 *db, int argc, char **argv, struct due_sites *d)
 	return 0;
 }
 
-int cmd_crawl(int argc, char **argv)
+/*
+ * Parses the options into limits. Returns how many site names are left in
+ * argv, or PARSE_HELP / PARSE_ERROR (help or the usage error printed).
+ */
+static int crawl_parse_options(int argc, char **argv, struct crawl_limits *limits)
 {
 	const char *max_time = NULL;
 	long max_pages = 0, concurrency = 8, timeout = 60;
@@ -171,100 +175,106 @@ int cmd_crawl(int argc, char **argv)
 		OPT_INT(0, "timeout", &timeout, "SECONDS", 1, 3600, "give up on one request after this long (default 60)"),
 		OPT_END(),
 	};
-	struct crawl_limits limits = { 0, 0, 60, 8 };
-	struct crawl_totals totals;
-	struct due_sites due = { NULL, NULL, 0 };
-	struct run run;
-	char host[256];
-	int rc;
-
 	argc = parse_options(argc, argv, opts, &crawl_help);
 	if (argc < 0)
-		return options_exit_code(argc);
+		return argc;
+	memset(limits, 0, sizeof(*limits));
 	if (max_time) {
 		long secs;
-		if (parse_duration(max_time, &secs) || secs < 1)
-			return usage_error(&crawl_help, "--max-time: '%s' is not a duration (like 30m, 2h)",
-					   max_time);
-		limits.deadline = now_seconds() + (double)secs;
+		if (parse_duration(max_time, &secs) || secs < 1) {
+			usage_error(&crawl_help, "--max-time: '%s' is not a duration (like 30m, 2h)", max_time);
+			return PARSE_ERROR;
+		}
+		limits->deadline = now_seconds() + (double)secs;
 	}
-	limits.max_pages = max_pages;
-	limits.concurrency = concurrency;
-	limits.timeout = timeout;
-	memset(&totals, 0, sizeof(totals));
-	strbuf_init(&totals.failures, 0);
+	limits->max_pages = max_pages;
+	limits->concurrency = concurrency;
+	limits->timeout = timeout;
+	return argc;
+}
 
-	sqlite3 *db = corpus_open(corpus_path(), CORPUS_CREATE);
-	if (!db)
-		return EXIT_FAILURE_;
-	run_begin(&run, db, "crawl");
-	if (gethostname(host, sizeof(host)))
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	rc = lock_take(db, host);
-	if (rc) {
-		rc = run_end(&run, rc > 0 ? EXIT_TEMPFAIL : EXIT_FAILURE_, "another crawl holds the lock");
-		corpus_close(db);
-		return rc;
-	}
-	rc = pick_sites(db, argc, argv, &due);
-	if (rc) {
-		lock_release(db);
-		rc = run_end(&run, rc, "nothing crawled");
-		due_sites_release(&due);
-		corpus_close(db);
-		return rc;
-	}
-	if (!due.nr) {
-		lock_release(db);
-		rc = run_end(&run, EXIT_OK, "no site is due (see 'winnow source list')");
-		corpus_close(db);
-		return rc;
-	}
-	for (size_t i = 0; i < due.nr; i++) {
+/* Crawls the due sites with Ctrl-C and SIGTERM finishing the pages in flight; 1 if the corpus failed. */
+static int crawl_due(struct command *cmd, struct due_sites *due, const struct crawl_limits *limits,
+		     struct crawl_totals *totals)
+{
+	struct sigaction sa, old_int, old_term;
+	for (size_t i = 0; i < due->nr; i++) {
 		char *sql = xstrfmt("UPDATE sources SET last_crawl_at = %lld WHERE id = %lld",
-				    (long long)time(NULL), (long long)due.ids[i]);
-		corpus_exec(db, sql);
+				    (long long)time(NULL), (long long)due->ids[i]);
+		corpus_exec(cmd->db, sql);
 		free(sql);
 	}
-
-	struct sigaction sa, old_int, old_term;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-
-	int failed = crawl_sites(db, run.id, due.ids, due.rules, due.nr, &limits, &stop_requested,
-				 &totals);
-
+	int failed = crawl_sites(cmd->db, cmd->run.id, due->ids, due->rules, due->nr, limits, &stop_requested,
+				 totals);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	lock_release(db);
-	run_count(&run, "fetched", totals.fetched);
-	run_count(&run, "not_modified", totals.not_modified);
-	run_count(&run, "unchanged", totals.unchanged);
-	run_count(&run, "redirects", totals.redirects);
-	run_count(&run, "documents", totals.documents);
-	run_count(&run, "records", totals.records);
-	run_count(&run, "failed", totals.failed);
-	run_count(&run, "blocked", totals.blocked);
-	run_count(&run, "retried", totals.retried);
-	run_count(&run, "new_links", totals.links);
-	run_count(&run, "sitemaps", totals.sitemaps);
+	return failed;
+}
+
+static int crawl_report(struct command *cmd, const struct crawl_totals *totals, int failed)
+{
+	struct run *run = &cmd->run;
+	run_count(run, "fetched", totals->fetched);
+	run_count(run, "not_modified", totals->not_modified);
+	run_count(run, "unchanged", totals->unchanged);
+	run_count(run, "redirects", totals->redirects);
+	run_count(run, "documents", totals->documents);
+	run_count(run, "records", totals->records);
+	run_count(run, "failed", totals->failed);
+	run_count(run, "blocked", totals->blocked);
+	run_count(run, "retried", totals->retried);
+	run_count(run, "new_links", totals->links);
+	run_count(run, "sitemaps", totals->sitemaps);
 	if (failed)
 		error("the crawl stopped because the corpus failed; finished pages are saved");
-	rc = run_end(&run, failed ? EXIT_FAILURE_ : EXIT_OK,
-		     "%ld fetched, %ld not modified, %ld unchanged, %ld redirected, %ld new documents, "
-		     "%ld records, %ld failed%s%s%s, %ld blocked by robots.txt%s",
-		     totals.fetched, totals.not_modified, totals.unchanged, totals.redirects,
-		     totals.documents,
-		     totals.records, totals.failed, totals.failures.len ? " (" : "",
-		     totals.failures.buf, totals.failures.len ? ")" : "", totals.blocked,
-		     stop_requested ? "; interrupted, the rest is due next run" : "");
+	return command_end(cmd, failed ? EXIT_FAILURE_ : EXIT_OK,
+			   "%ld fetched, %ld not modified, %ld unchanged, %ld redirected, %ld new documents, "
+			   "%ld records, %ld failed%s%s%s, %ld blocked by robots.txt%s",
+			   totals->fetched, totals->not_modified, totals->unchanged, totals->redirects,
+			   totals->documents, totals->records, totals->failed, totals->failures.len ? " (" : "",
+			   totals->failures.buf, totals->failures.len ? ")" : "", totals->blocked,
+			   stop_requested ? "; interrupted, the rest is due next run" : "");
+}
+
+int cmd_crawl(int argc, char **argv)
+{
+	struct crawl_limits limits;
+	struct crawl_totals totals;
+	struct due_sites due = { NULL, NULL, 0 };
+	struct command cmd;
+	char host[256];
+	int rc;
+
+	argc = crawl_parse_options(argc, argv, &limits);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if ((rc = command_begin(&cmd, "crawl", COMMAND_CREATE)))
+		return rc;
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	rc = lock_take(cmd.db, host);
+	if (rc)
+		return command_end(&cmd, rc > 0 ? EXIT_TEMPFAIL : EXIT_FAILURE_, "another crawl holds the lock");
+	rc = pick_sites(cmd.db, argc, argv, &due);
+	if (rc || !due.nr) {
+		lock_release(cmd.db);
+		due_sites_release(&due);
+		return rc ? command_end(&cmd, rc, "nothing crawled")
+			  : command_end(&cmd, EXIT_OK, "no site is due (see 'winnow source list')");
+	}
+	memset(&totals, 0, sizeof(totals));
+	strbuf_init(&totals.failures, 0);
+	int failed = crawl_due(&cmd, &due, &limits, &totals);
+	lock_release(cmd.db);
+	rc = crawl_report(&cmd, &totals, failed);
 	strbuf_release(&totals.failures);
 	due_sites_release(&due);
-	corpus_close(db);
 	return rc;
 }

@@ -78,38 +78,39 @@ static char **copy_list(const struct string_list *l, size_t *n)
 	return v;
 }
 
-static int source_add(int argc, char **argv)
+struct source_add_options {
+	const char *name, *url, *every, *qa_input, *content, *ua, *qa_placeholder, *qa_q, *qa_a;
+	struct string_list sitemaps, allow, deny;
+	long depth, max_pages, delay, concurrency;
+	int ignore_robots;
+};
+
+/* Parses the options into o. Returns 0, or the exit code (usage printed). */
+static int source_add_parse(int argc, char **argv, struct source_add_options *o)
 {
-	const char *url = NULL, *every = NULL, *qa_input = NULL, *content = NULL, *ua = NULL;
-	const char *qa_placeholder = NULL, *qa_q = NULL, *qa_a = NULL;
-	struct string_list sitemaps = STRING_LIST_INIT, allow = STRING_LIST_INIT, deny = STRING_LIST_INIT;
-	long depth = -1, max_pages = 0, delay = 1000, concurrency = 1;
-	int ignore_robots = 0, rc = EXIT_USAGE;
+	memset(o, 0, sizeof(*o));
+	o->depth = -1;
+	o->delay = 1000;
+	o->concurrency = 1;
 	struct option opts[] = {
-		OPT_STRING(0, "url", &url, "URL", "start URL (required)"),
-		OPT_LIST(0, "sitemap", &sitemaps, "URL", "a sitemap or sitemap index (.gz too); repeatable"),
-		OPT_LIST(0, "allow", &allow, "REGEX", "only follow URLs matching one of these; repeatable"),
-		OPT_LIST(0, "deny", &deny, "REGEX", "never follow URLs matching this; repeatable"),
-		OPT_INT(0, "depth", &depth, "N", -1, 1000, "links to follow from a start page (default: no limit)"),
-		OPT_INT(0, "max-pages", &max_pages, "N", 0, 100000000, "pages per run (default: no limit)"),
-		OPT_INT(0, "delay", &delay, "MS", 0, 3600000, "milliseconds between requests to a host (default 1000)"),
-		OPT_INT(0, "concurrency", &concurrency, "N", 1, 64, "requests in flight per host (default 1)"),
-		OPT_STRING(0, "every", &every, "DURATION", "recrawl interval: 30m, 12h, 1d, 1w (default 1d)"),
-		OPT_STRING(0, "qa", &qa_placeholder, "QUESTION_XPATH ANSWER_XPATH", "make a Q&A record per question"),
-		OPT_STRING(0, "qa-input", &qa_input, "XPATH", "with --qa: the question's body (record input)"),
-		OPT_STRING(0, "content", &content, "XPATH", "the main text is the text of these nodes"),
-		OPT_STRING(0, "user-agent", &ua, "UA",
+		OPT_STRING(0, "url", &o->url, "URL", "start URL (required)"),
+		OPT_LIST(0, "sitemap", &o->sitemaps, "URL", "a sitemap or sitemap index (.gz too); repeatable"),
+		OPT_LIST(0, "allow", &o->allow, "REGEX", "only follow URLs matching one of these; repeatable"),
+		OPT_LIST(0, "deny", &o->deny, "REGEX", "never follow URLs matching this; repeatable"),
+		OPT_INT(0, "depth", &o->depth, "N", -1, 1000, "links to follow from a start page (default: no limit)"),
+		OPT_INT(0, "max-pages", &o->max_pages, "N", 0, 100000000, "pages per run (default: no limit)"),
+		OPT_INT(0, "delay", &o->delay, "MS", 0, 3600000, "milliseconds between requests to a host (default 1000)"),
+		OPT_INT(0, "concurrency", &o->concurrency, "N", 1, 64, "requests in flight per host (default 1)"),
+		OPT_STRING(0, "every", &o->every, "DURATION", "recrawl interval: 30m, 12h, 1d, 1w (default 1d)"),
+		OPT_STRING(0, "qa", &o->qa_placeholder, "QUESTION_XPATH ANSWER_XPATH", "make a Q&A record per question"),
+		OPT_STRING(0, "qa-input", &o->qa_input, "XPATH", "with --qa: the question's body (record input)"),
+		OPT_STRING(0, "content", &o->content, "XPATH", "the main text is the text of these nodes"),
+		OPT_STRING(0, "user-agent", &o->ua, "UA",
 			   "User-Agent header; its first word is the robots.txt token (default: winnow)"),
-		OPT_FLAG(0, "ignore-robots", &ignore_robots, "do not obey robots.txt (only for your own sites)"),
+		OPT_FLAG(0, "ignore-robots", &o->ignore_robots, "do not obey robots.txt (only for your own sites)"),
 		OPT_END(),
 	};
-	struct site_rules rules;
-	struct strbuf json = STRBUF_INIT;
-	sqlite3 *db = NULL;
-	struct run run;
-
-	site_rules_init(&rules);
-	argc = take_qa_option(argc, argv, &qa_q, &qa_a);
+	argc = take_qa_option(argc, argv, &o->qa_q, &o->qa_a);
 	if (argc < 0)
 		return usage_error(&add_help, "--qa needs two values: QUESTION_XPATH ANSWER_XPATH");
 	argc = parse_options(argc, argv, opts, &add_help);
@@ -117,49 +118,58 @@ static int source_add(int argc, char **argv)
 		return options_exit_code(argc);
 	if (argc != 1)
 		return usage_error(&add_help, argc ? "give one NAME" : "say the source's NAME");
-	if (!url)
+	o->name = argv[0];
+	if (!o->url)
 		return usage_error(&add_help, "--url is required");
-	if (qa_input && !qa_q)
+	if (o->qa_input && !o->qa_q)
 		return usage_error(&add_help, "--qa-input needs --qa");
-	if (every && (parse_duration(every, &rules.every) || rules.every < 60))
-		return usage_error(&add_help, "--every: '%s' is not a duration of at least 1m "
-				   "(like 30m, 12h, 1d)", every);
-	if (parse_url_arg(url, "--url", &rules.url))
-		goto out;
-	rules.sitemaps = xcalloc(sitemaps.nr + 1, sizeof(char *));
-	for (size_t i = 0; i < sitemaps.nr; i++) {
-		if (parse_url_arg(sitemaps.items[i], "--sitemap", &rules.sitemaps[i]))
-			goto out;
-		rules.sitemaps_nr++;
-	}
-	if (check_regexes(&allow, "--allow") || check_regexes(&deny, "--deny") ||
-	    xpath_check(qa_q, "--qa") || xpath_check(qa_a, "--qa") ||
-	    xpath_check(qa_input, "--qa-input") || xpath_check(content, "--content"))
-		goto out;
-	rules.allow = copy_list(&allow, &rules.allow_nr);
-	rules.deny = copy_list(&deny, &rules.deny_nr);
-	rules.depth = depth;
-	rules.max_pages = max_pages;
-	rules.delay_ms = delay;
-	rules.concurrency = concurrency;
-	rules.ignore_robots = ignore_robots;
-	rules.qa_question = qa_q ? xstrdup(qa_q) : NULL;
-	rules.qa_answer = qa_a ? xstrdup(qa_a) : NULL;
-	rules.qa_input = qa_input ? xstrdup(qa_input) : NULL;
-	rules.content = content ? xstrdup(content) : NULL;
-	rules.user_agent = ua ? xstrdup(ua) : NULL;
-	site_rules_to_json(&rules, &json);
+	return 0;
+}
 
-	rc = EXIT_FAILURE_;
-	db = corpus_open(corpus_path(), CORPUS_CREATE);
-	if (!db)
-		goto out;
-	run_begin(&run, db, "source add");
+/* Checks the options and builds the rules. Returns 0, or the exit code (message printed). */
+static int source_add_rules(const struct source_add_options *o, struct site_rules *rules)
+{
+	if (o->every && (parse_duration(o->every, &rules->every) || rules->every < 60))
+		return usage_error(&add_help, "--every: '%s' is not a duration of at least 1m "
+				   "(like 30m, 12h, 1d)", o->every);
+	if (parse_url_arg(o->url, "--url", &rules->url))
+		return EXIT_USAGE;
+	rules->sitemaps = xcalloc(o->sitemaps.nr + 1, sizeof(char *));
+	for (size_t i = 0; i < o->sitemaps.nr; i++) {
+		if (parse_url_arg(o->sitemaps.items[i], "--sitemap", &rules->sitemaps[i]))
+			return EXIT_USAGE;
+		rules->sitemaps_nr++;
+	}
+	if (check_regexes(&o->allow, "--allow") || check_regexes(&o->deny, "--deny") ||
+	    xpath_check(o->qa_q, "--qa") || xpath_check(o->qa_a, "--qa") ||
+	    xpath_check(o->qa_input, "--qa-input") || xpath_check(o->content, "--content"))
+		return EXIT_USAGE;
+	rules->allow = copy_list(&o->allow, &rules->allow_nr);
+	rules->deny = copy_list(&o->deny, &rules->deny_nr);
+	rules->depth = o->depth;
+	rules->max_pages = o->max_pages;
+	rules->delay_ms = o->delay;
+	rules->concurrency = o->concurrency;
+	rules->ignore_robots = o->ignore_robots;
+	rules->qa_question = o->qa_q ? xstrdup(o->qa_q) : NULL;
+	rules->qa_answer = o->qa_a ? xstrdup(o->qa_a) : NULL;
+	rules->qa_input = o->qa_input ? xstrdup(o->qa_input) : NULL;
+	rules->content = o->content ? xstrdup(o->content) : NULL;
+	rules->user_agent = o->ua ? xstrdup(o->ua) : NULL;
+	return 0;
+}
+
+/* Adds or updates the site called name with these rules; returns the exit code. */
+static int source_store(struct command *cmd, const char *name, const struct site_rules *rules)
+{
+	sqlite3 *db = cmd->db;
+	struct strbuf json = STRBUF_INIT;
 	int64_t existing = 0;
-	sqlite3_stmt *st = corpus_prepare(db, "SELECT id, kind FROM sources WHERE name = ?");
 	const char *kind = NULL;
+	int ok = 0;
+	sqlite3_stmt *st = corpus_prepare(db, "SELECT id, kind FROM sources WHERE name = ?");
 	if (st) {
-		sqlite3_bind_text(st, 1, argv[0], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			existing = sqlite3_column_int64(st, 0);
 			kind = strcmp((const char *)sqlite3_column_text(st, 1), "site") ? "other" : "site";
@@ -167,37 +177,46 @@ static int source_add(int argc, char **argv)
 		sqlite3_finalize(st);
 	}
 	if (existing && strcmp(kind, "site")) {
-		error("there is already a source called '%s' that is not a site; choose another name",
-		      argv[0]);
-		rc = run_end(&run, EXIT_USAGE, "nothing changed");
-		goto out;
+		error("there is already a source called '%s' that is not a site; choose another name", name);
+		return command_end(cmd, EXIT_USAGE, "nothing changed");
 	}
-	int64_t id = source_ensure(db, argv[0], "site", rules.url);
+	int64_t id = source_ensure(db, name, "site", rules->url);
 	st = id > 0 ? corpus_prepare(db, "UPDATE sources SET rules = ?, location = ? WHERE id = ?") : NULL;
-	if (!st) {
-		rc = run_end(&run, EXIT_FAILURE_, "cannot store the source");
-		goto out;
-	}
+	if (!st)
+		return command_end(cmd, EXIT_FAILURE_, "cannot store the source");
+	site_rules_to_json(rules, &json);
 	sqlite3_bind_text(st, 1, json.buf, (int)json.len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, rules.url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, rules->url, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, id);
-	int ok = sqlite3_step(st) == SQLITE_DONE;
+	ok = sqlite3_step(st) == SQLITE_DONE;
+	if (!ok)
+		error("cannot store the rules of '%s': %s", name, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
-	if (!ok) {
-		error("cannot store the rules of '%s': %s", argv[0], sqlite3_errmsg(db));
-		rc = run_end(&run, EXIT_FAILURE_, "nothing changed");
-		goto out;
-	}
-	rc = run_end(&run, EXIT_OK, "%s site '%s' (%s)", existing ? "updated" : "added",
-		     argv[0], rules.url);
-out:
-	if (db)
-		corpus_close(db);
-	site_rules_release(&rules);
 	strbuf_release(&json);
-	string_list_clear(&sitemaps);
-	string_list_clear(&allow);
-	string_list_clear(&deny);
+	if (!ok)
+		return command_end(cmd, EXIT_FAILURE_, "nothing changed");
+	return command_end(cmd, EXIT_OK, "%s site '%s' (%s)", existing ? "updated" : "added", name, rules->url);
+}
+
+static int source_add(int argc, char **argv)
+{
+	struct source_add_options o;
+	struct site_rules rules;
+	struct command cmd;
+	int rc;
+
+	site_rules_init(&rules);
+	rc = source_add_parse(argc, argv, &o);
+	if (!rc)
+		rc = source_add_rules(&o, &rules);
+	if (!rc)
+		rc = command_begin(&cmd, "source add", COMMAND_CREATE);
+	if (!rc)
+		rc = source_store(&cmd, o.name, &rules);
+	site_rules_release(&rules);
+	string_list_clear(&o.sitemaps);
+	string_list_clear(&o.allow);
+	string_list_clear(&o.deny);
 	return rc;
 }
 

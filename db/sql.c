@@ -108,8 +108,107 @@ static void table_print(struct table *t)
 	strbuf_release(&line);
 }
 
+/* Appends the current row of st as one JSON object. */
+static void json_row(struct strbuf *out, sqlite3_stmt *st, int ncols)
+{
+	strbuf_addch(out, '{');
+	for (int c = 0; c < ncols; c++) {
+		const char *name = sqlite3_column_name(st, c);
+		if (c)
+			strbuf_addch(out, ',');
+		json_write_string(out, name, strlen(name));
+		strbuf_addch(out, ':');
+		switch (sqlite3_column_type(st, c)) {
+		case SQLITE_NULL:
+			strbuf_addstr(out, "null");
+			break;
+		case SQLITE_INTEGER:
+			strbuf_addstr(out, (const char *)sqlite3_column_text(st, c));
+			break;
+		case SQLITE_FLOAT:
+			/* JSON has no infinity or NaN */
+			if (isfinite(sqlite3_column_double(st, c)))
+				strbuf_addstr(out, (const char *)sqlite3_column_text(st, c));
+			else
+				strbuf_addstr(out, "null");
+			break;
+		default: {
+			struct strbuf v = STRBUF_INIT, valid = STRBUF_INIT;
+			cell_text(&v, st, c);
+			text_append_valid(&valid, v.buf, v.len);
+			json_write_string(out, valid.buf, valid.len);
+			strbuf_release(&v);
+			strbuf_release(&valid);
+		}
+		}
+	}
+	strbuf_addch(out, '}');
+}
+
+/* Prints one CSV or TSV line: the column names (header) or the current row. */
+static void print_delimited(sqlite3_stmt *st, int ncols, enum sql_format format, int header,
+			    struct strbuf *cell)
+{
+	for (int c = 0; c < ncols; c++) {
+		strbuf_reset(cell);
+		if (header)
+			strbuf_addstr(cell, sqlite3_column_name(st, c));
+		else
+			cell_text(cell, st, c);
+		if (c)
+			putchar(format == FORMAT_CSV ? ',' : '\t');
+		if (format == FORMAT_CSV)
+			print_csv_field(cell->buf, cell->len);
+		else
+			print_escaped_tsv(cell->buf, cell->len);
+	}
+	putchar('\n');
+}
+
+static void table_begin(struct table *t, sqlite3_stmt *st, int ncols)
+{
+	t->ncols = ncols;
+	t->names = xcalloc((size_t)ncols, sizeof(char *));
+	t->widths = xcalloc((size_t)ncols, sizeof(size_t));
+	for (int c = 0; c < ncols; c++) {
+		t->names[c] = xstrdup(sqlite3_column_name(st, c));
+		t->widths[c] = text_width(t->names[c], strlen(t->names[c]));
+	}
+}
+
+static void table_add_row(struct table *t, sqlite3_stmt *st)
+{
+	size_t ncols = (size_t)t->ncols;
+	if (t->nrows == t->alloc) {
+		t->alloc = t->alloc ? t->alloc * 2 : 64;
+		t->cells = xrealloc(t->cells, t->alloc * ncols * sizeof(*t->cells));
+	}
+	for (size_t c = 0; c < ncols; c++) {
+		struct strbuf *sb = &t->cells[t->nrows * ncols + c];
+		strbuf_init(sb, 0);
+		cell_text(sb, st, (int)c);
+		size_t w = text_width(sb->buf, sb->len);
+		if (w > TABLE_CELL_MAX)
+			w = TABLE_CELL_MAX;
+		if (w > t->widths[c])
+			t->widths[c] = w;
+	}
+	t->nrows++;
+}
+
+static void table_release(struct table *t)
+{
+	for (size_t i = 0; i < t->nrows * (size_t)t->ncols; i++)
+		strbuf_release(&t->cells[i]);
+	for (int c = 0; c < t->ncols; c++)
+		free(t->names[c]);
+	free(t->cells);
+	free(t->names);
+	free(t->widths);
+}
+
 /* Runs one statement and prints its rows; returns rows, or -1 on error. */
-static long run_statement(sqlite3 *db, sqlite3_stmt *st, enum sql_format format, int first_output)
+static long run_statement(sqlite3_stmt *st, enum sql_format format, int first_output)
 {
 	int ncols = sqlite3_column_count(st);
 	struct table t = { 0 };
@@ -118,91 +217,21 @@ static long run_statement(sqlite3 *db, sqlite3_stmt *st, enum sql_format format,
 	int rc;
 
 	if (format == FORMAT_TABLE && ncols) {
-		t.ncols = ncols;
-		t.names = xcalloc((size_t)ncols, sizeof(char *));
-		t.widths = xcalloc((size_t)ncols, sizeof(size_t));
-		for (int c = 0; c < ncols; c++) {
-			t.names[c] = xstrdup(sqlite3_column_name(st, c));
-			t.widths[c] = text_width(t.names[c], strlen(t.names[c]));
-		}
+		table_begin(&t, st, ncols);
 	} else if (ncols && format != FORMAT_JSON) {
 		if (!first_output)
 			putchar('\n');
-		for (int c = 0; c < ncols; c++) {
-			const char *name = sqlite3_column_name(st, c);
-			if (c)
-				putchar(format == FORMAT_CSV ? ',' : '\t');
-			if (format == FORMAT_CSV)
-				print_csv_field(name, strlen(name));
-			else
-				print_escaped_tsv(name, strlen(name));
-		}
-		putchar('\n');
+		print_delimited(st, ncols, format, 1, &cell);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (format == FORMAT_TABLE) {
-			if (t.nrows == t.alloc) {
-				t.alloc = t.alloc ? t.alloc * 2 : 64;
-				t.cells = xrealloc(t.cells, t.alloc * (size_t)ncols * sizeof(*t.cells));
-			}
-			for (int c = 0; c < ncols; c++) {
-				struct strbuf *sb = &t.cells[t.nrows * (size_t)ncols + (size_t)c];
-				strbuf_init(sb, 0);
-				cell_text(sb, st, c);
-				size_t w = text_width(sb->buf, sb->len);
-				if (w > TABLE_CELL_MAX)
-					w = TABLE_CELL_MAX;
-				if (w > t.widths[c])
-					t.widths[c] = w;
-			}
-			t.nrows++;
+			table_add_row(&t, st);
 		} else if (format == FORMAT_JSON) {
 			strbuf_reset(&cell);
-			strbuf_addch(&cell, '{');
-			for (int c = 0; c < ncols; c++) {
-				const char *name = sqlite3_column_name(st, c);
-				if (c)
-					strbuf_addch(&cell, ',');
-				json_write_string(&cell, name, strlen(name));
-				strbuf_addch(&cell, ':');
-				switch (sqlite3_column_type(st, c)) {
-				case SQLITE_NULL:
-					strbuf_addstr(&cell, "null");
-					break;
-				case SQLITE_INTEGER:
-					strbuf_addstr(&cell, (const char *)sqlite3_column_text(st, c));
-					break;
-				case SQLITE_FLOAT:
-					/* JSON has no infinity or NaN */
-					if (isfinite(sqlite3_column_double(st, c)))
-						strbuf_addstr(&cell, (const char *)sqlite3_column_text(st, c));
-					else
-						strbuf_addstr(&cell, "null");
-					break;
-				default: {
-					struct strbuf v = STRBUF_INIT, valid = STRBUF_INIT;
-					cell_text(&v, st, c);
-					text_append_valid(&valid, v.buf, v.len);
-					json_write_string(&cell, valid.buf, valid.len);
-					strbuf_release(&v);
-					strbuf_release(&valid);
-				}
-				}
-			}
-			strbuf_addch(&cell, '}');
+			json_row(&cell, st, ncols);
 			puts(cell.buf);
 		} else {
-			for (int c = 0; c < ncols; c++) {
-				strbuf_reset(&cell);
-				cell_text(&cell, st, c);
-				if (c)
-					putchar(format == FORMAT_CSV ? ',' : '\t');
-				if (format == FORMAT_CSV)
-					print_csv_field(cell.buf, cell.len);
-				else
-					print_escaped_tsv(cell.buf, cell.len);
-			}
-			putchar('\n');
+			print_delimited(st, ncols, format, 0, &cell);
 		}
 		rows++;
 	}
@@ -214,15 +243,8 @@ static long run_statement(sqlite3 *db, sqlite3_stmt *st, enum sql_format format,
 		table_print(&t);
 		printf("(%ld row%s)\n", rows, rows == 1 ? "" : "s");
 	}
-	for (size_t i = 0; i < t.nrows * (size_t)t.ncols; i++)
-		strbuf_release(&t.cells[i]);
-	for (int c = 0; c < t.ncols; c++)
-		free(t.names[c]);
-	free(t.cells);
-	free(t.names);
-	free(t.widths);
+	table_release(&t);
 	strbuf_release(&cell);
-	(void)db;
 	return rows;
 }
 
@@ -306,7 +328,7 @@ int cmd_sql(int argc, char **argv)
 			break;
 		}
 		int returns_rows = sqlite3_column_count(st) > 0;
-		long n = run_statement(db, st, format, statements == 0);
+		long n = run_statement(st, format, statements == 0);
 		sqlite3_finalize(st);
 		if (n >= 0 && !returns_rows)
 			changed += sqlite3_changes64(db);

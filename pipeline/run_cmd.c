@@ -217,71 +217,143 @@ static int lock_run(const char *corpus)
 	return fd;
 }
 
-int cmd_run(int argc, char **argv)
+struct run_options {
+	const char *export_path, *format, *on_fail;
+	const char *provider, *base_url, *model, *key_env;
+	const char *crawl_max_time;
+	long crawl_timeout, max_calls;
+	double min_score;
+	int approved_only, verbose, no_crawl;
+	/* option values as the steps' arguments */
+	char crawl_timeout_text[32], min_score_text[32], max_calls_text[32];
+};
+
+/* Returns 0 when the options are usable, else the exit code (usage printed). */
+static int run_parse_options(int argc, char **argv, struct run_options *o)
 {
-	const char *export_path = NULL, *format = NULL, *on_fail = NULL;
-	const char *provider = NULL, *base_url = NULL, *model = NULL, *key_env = NULL;
-	const char *crawl_max_time = NULL;
-	long crawl_timeout = 0;
-	char crawl_timeout_text[32];
-	double min_score = -1;
-	long max_calls = -1;
-	char min_score_text[32], max_calls_text[32];
-	int approved_only = 0, verbose = 0, no_crawl = 0;
+	memset(o, 0, sizeof(*o));
+	o->min_score = -1;
+	o->max_calls = -1;
 	struct option opts[] = {
-		OPT_STRING(0, "export", &export_path, "FILE", "export at the end (as 'winnow export -o FILE')"),
-		OPT_CHOICE(0, "format", &format, "alpaca|jsonl|sharegpt", "export format (default alpaca)"),
-		OPT_FLAG(0, "approved-only", &approved_only, "export only records approved in review or by the judge"),
-		OPT_FLAG(0, "no-crawl", &no_crawl, "do not crawl, even when sites are due"),
-		OPT_STRING(0, "crawl-max-time", &crawl_max_time, "DURATION", "crawl: stop starting pages after "
+		OPT_STRING(0, "export", &o->export_path, "FILE", "export at the end (as 'winnow export -o FILE')"),
+		OPT_CHOICE(0, "format", &o->format, "alpaca|jsonl|sharegpt", "export format (default alpaca)"),
+		OPT_FLAG(0, "approved-only", &o->approved_only, "export only records approved in review or by the judge"),
+		OPT_FLAG(0, "no-crawl", &o->no_crawl, "do not crawl, even when sites are due"),
+		OPT_STRING(0, "crawl-max-time", &o->crawl_max_time, "DURATION", "crawl: stop starting pages after "
 			   "this long (30m, 2h)"),
-		OPT_INT(0, "crawl-timeout", &crawl_timeout, "SECONDS", 1, 3600, "crawl: give up on one request "
+		OPT_INT(0, "crawl-timeout", &o->crawl_timeout, "SECONDS", 1, 3600, "crawl: give up on one request "
 			"after this long (default 60)"),
-		OPT_CHOICE(0, "provider", &provider, LLM_PROVIDER_NAMES, "LLM platform for judge and fix "
+		OPT_CHOICE(0, "provider", &o->provider, LLM_PROVIDER_NAMES, "LLM platform for judge and fix "
 			   "(default $WINNOW_LLM_PROVIDER; without one they are skipped)"),
-		OPT_STRING(0, "base-url", &base_url, "URL", "OpenAI-compatible endpoint for judge and fix"),
-		OPT_STRING(0, "model", &model, "NAME", "model for judge and fix"),
-		OPT_STRING(0, "api-key-env", &key_env, "VAR", "environment variable holding the API key"),
-		OPT_INT(0, "max-calls", &max_calls, "N", 0, 100000000, "at most N LLM calls in each of judge and fix"),
-		OPT_DOUBLE(0, "min-score", &min_score, "S", 1, 5, "judge: records scoring under S fail (default 3.5)"),
-		OPT_CHOICE(0, "on-fail", &on_fail, "fix|reject", "judge: what failing records become (default fix)"),
-		OPT_FLAG('v', "verbose", &verbose, "show every step's messages, not only a failing step's"),
+		OPT_STRING(0, "base-url", &o->base_url, "URL", "OpenAI-compatible endpoint for judge and fix"),
+		OPT_STRING(0, "model", &o->model, "NAME", "model for judge and fix"),
+		OPT_STRING(0, "api-key-env", &o->key_env, "VAR", "environment variable holding the API key"),
+		OPT_INT(0, "max-calls", &o->max_calls, "N", 0, 100000000, "at most N LLM calls in each of judge and fix"),
+		OPT_DOUBLE(0, "min-score", &o->min_score, "S", 1, 5, "judge: records scoring under S fail (default 3.5)"),
+		OPT_CHOICE(0, "on-fail", &o->on_fail, "fix|reject", "judge: what failing records become (default fix)"),
+		OPT_FLAG('v', "verbose", &o->verbose, "show every step's messages, not only a failing step's"),
 		OPT_END(),
 	};
-	struct pipeline p;
-	struct step steps[8];
-	size_t nsteps = 0;
-	struct strbuf stages = STRBUF_INIT;
-	struct sigaction sa, old_int, old_term;
-	struct run run;
-	char self[4096];
-	const char *failed = NULL;
-	int rc = 0, lock;
-	ssize_t n;
-
 	argc = parse_options(argc, argv, opts, &run_help);
 	if (argc < 0)
 		return options_exit_code(argc);
 	if (argc > 0)
 		return usage_error(&run_help, "run takes no arguments");
-	if (format && !export_path)
+	if (o->format && !o->export_path)
 		return usage_error(&run_help, "--format goes with --export FILE");
-	if (approved_only && !export_path)
+	if (o->approved_only && !o->export_path)
 		return usage_error(&run_help, "--approved-only goes with --export FILE");
+	snprintf(o->crawl_timeout_text, sizeof(o->crawl_timeout_text), "%ld", o->crawl_timeout);
+	snprintf(o->min_score_text, sizeof(o->min_score_text), "%g", o->min_score);
+	snprintf(o->max_calls_text, sizeof(o->max_calls_text), "%ld", o->max_calls);
+	return 0;
+}
+
+/* Fills steps (room for 8) with the stages to run, in order; returns how many. */
+static size_t plan_steps(const struct run_options *o, int sites, int llm, struct step *steps)
+{
+	size_t n = 0;
+	memset(steps, 0, 8 * sizeof(*steps));
+	if (sites && !o->no_crawl) {
+		struct step *c = &steps[n++];
+		c->name = "crawl";
+		add_opt(c, "--timeout", o->crawl_timeout ? o->crawl_timeout_text : NULL);
+		add_opt(c, "--max-time", o->crawl_max_time);
+	}
+	steps[n++].name = "clean";
+	steps[n++].name = "dedupe";
+	if (llm) {
+		struct step *j = &steps[n++], *f = &steps[n++];
+		j->name = "judge";
+		f->name = "fix";
+		add_opt(j, "--min-score", o->min_score >= 0 ? o->min_score_text : NULL);
+		add_opt(j, "--on-fail", o->on_fail);
+		for (struct step *s = j; s <= f; s++) {
+			add_opt(s, "--provider", o->provider);
+			add_opt(s, "--base-url", o->base_url);
+			add_opt(s, "--model", o->model);
+			add_opt(s, "--api-key-env", o->key_env);
+			add_opt(s, "--max-calls", o->max_calls >= 0 ? o->max_calls_text : NULL);
+		}
+		steps[n].label = "clean_fixes";
+		steps[n++].name = "clean";
+		steps[n].label = "dedupe_fixes";
+		steps[n++].name = "dedupe";
+	}
+	if (o->export_path) {
+		struct step *e = &steps[n++];
+		e->name = "export";
+		add_args(e, "-o", o->export_path, (const char *)NULL);
+		add_opt(e, "--format", o->format);
+		if (o->approved_only)
+			add_args(e, "--approved-only", (const char *)NULL);
+	}
+	return n;
+}
+
+/* Runs the steps until one fails or a signal asks to stop; *failed names the failing one. */
+static int run_steps(struct pipeline *p, const char *self, struct step *steps, size_t n, const char **failed)
+{
+	struct sigaction sa, old_int, old_term;
+	int rc = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	for (size_t i = 0; i < n && !rc && !stop_signal; i++) {
+		rc = run_step(p, self, &steps[i]);
+		if (rc)
+			*failed = steps[i].name;
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (stop_signal && !rc)
+		rc = 128 + stop_signal;
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_options o;
+	struct pipeline p;
+	struct step steps[8];
+	size_t nsteps;
+	struct strbuf stages = STRBUF_INIT;
+	struct command cmd;
+	char self[4096];
+	const char *failed = NULL;
+	int rc, lock;
+	ssize_t n;
+
+	if ((rc = run_parse_options(argc, argv, &o)))
+		return rc;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
 		return error("cannot find the winnow binary: %s", strerror(errno)), EXIT_FAILURE_;
 	self[n] = '\0';
-
-	memset(&p, 0, sizeof(p));
-	strbuf_init(&p.done, 0);
-	p.verbose = verbose;
-	p.db = corpus_open(corpus_path(), CORPUS_CREATE);
-	if (!p.db)
-		return EXIT_FAILURE_;
 	lock = lock_run(corpus_path());
 	if (lock < 0) {
-		corpus_close(p.db);
 		if (lock == -2) {
 			error("another 'winnow run' is working on '%s'; try again when it has finished",
 			      corpus_path());
@@ -289,80 +361,35 @@ int cmd_run(int argc, char **argv)
 		}
 		return EXIT_FAILURE_;
 	}
-	run_begin(&run, p.db, "run");
-	p.run = &run;
+	if ((rc = command_begin(&cmd, "run", COMMAND_CREATE))) {
+		close(lock);
+		return rc;
+	}
+	memset(&p, 0, sizeof(p));
+	strbuf_init(&p.done, 0);
+	p.verbose = o.verbose;
+	p.db = cmd.db;
+	p.run = &cmd.run;
 
-	int llm = provider || base_url || (getenv("WINNOW_LLM_PROVIDER") && *getenv("WINNOW_LLM_PROVIDER"));
+	int llm = o.provider || o.base_url || (getenv("WINNOW_LLM_PROVIDER") && *getenv("WINNOW_LLM_PROVIDER"));
 	int sites = corpus_int(p.db, "SELECT count(*) FROM sources WHERE kind = 'site'") > 0;
-	memset(steps, 0, sizeof(steps));
-	if (sites && !no_crawl) {
-		struct step *c = &steps[nsteps++];
-		c->name = "crawl";
-		snprintf(crawl_timeout_text, sizeof(crawl_timeout_text), "%ld", crawl_timeout);
-		add_opt(c, "--timeout", crawl_timeout ? crawl_timeout_text : NULL);
-		add_opt(c, "--max-time", crawl_max_time);
-	}
-	steps[nsteps++].name = "clean";
-	steps[nsteps++].name = "dedupe";
-	if (llm) {
-		struct step *j = &steps[nsteps++], *f = &steps[nsteps++];
-		j->name = "judge";
-		f->name = "fix";
-		snprintf(min_score_text, sizeof(min_score_text), "%g", min_score);
-		snprintf(max_calls_text, sizeof(max_calls_text), "%ld", max_calls);
-		add_opt(j, "--min-score", min_score >= 0 ? min_score_text : NULL);
-		add_opt(j, "--on-fail", on_fail);
-		for (struct step *s = j; s <= f; s++) {
-			add_opt(s, "--provider", provider);
-			add_opt(s, "--base-url", base_url);
-			add_opt(s, "--model", model);
-			add_opt(s, "--api-key-env", key_env);
-			add_opt(s, "--max-calls", max_calls >= 0 ? max_calls_text : NULL);
-		}
-		steps[nsteps].label = "clean_fixes";
-		steps[nsteps++].name = "clean";
-		steps[nsteps].label = "dedupe_fixes";
-		steps[nsteps++].name = "dedupe";
-	}
-	if (export_path) {
-		struct step *e = &steps[nsteps++];
-		e->name = "export";
-		add_args(e, "-o", export_path, (const char *)NULL);
-		add_opt(e, "--format", format);
-		if (approved_only)
-			add_args(e, "--approved-only", (const char *)NULL);
-	}
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	for (size_t i = 0; i < nsteps && !rc && !stop_signal; i++) {
-		rc = run_step(&p, self, &steps[i]);
-		if (rc)
-			failed = steps[i].name;
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	nsteps = plan_steps(&o, sites, llm, steps);
+	rc = run_steps(&p, self, steps, nsteps, &failed);
 
 	stage_summary(p.db, &stages);
-	if (stop_signal && !rc)
-		rc = 128 + stop_signal;
 	if (stop_signal)
-		rc = run_end(&run, rc, "stopped by signal %d after %s; run again to carry on; corpus: %s",
-			     (int)stop_signal, p.done.len ? p.done.buf : "no step", stages.buf);
+		rc = command_end(&cmd, rc, "stopped by signal %d after %s; run again to carry on; corpus: %s",
+				 (int)stop_signal, p.done.len ? p.done.buf : "no step", stages.buf);
 	else if (rc)
-		rc = run_end(&run, rc, "step '%s' failed (exit %d) after %s; corpus: %s", failed, rc,
-			     p.done.len ? p.done.buf : "no step", stages.buf);
+		rc = command_end(&cmd, rc, "step '%s' failed (exit %d) after %s; corpus: %s", failed, rc,
+				 p.done.len ? p.done.buf : "no step", stages.buf);
 	else
-		rc = run_end(&run, EXIT_OK, "%s done%s; corpus: %s", p.done.buf,
-			     llm ? "" : " (no LLM configured: judge and fix skipped)", stages.buf);
+		rc = command_end(&cmd, EXIT_OK, "%s done%s; corpus: %s", p.done.buf,
+				 llm ? "" : " (no LLM configured: judge and fix skipped)", stages.buf);
 	for (size_t i = 0; i < nsteps; i++)
 		string_list_clear(&steps[i].args);
 	strbuf_release(&stages);
 	strbuf_release(&p.done);
-	corpus_close(p.db);
 	close(lock);
 	return rc;
 }
