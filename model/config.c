@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A real config.json is a few KB; anything near this is not one. */
@@ -329,4 +330,23 @@ void rope_inv_freq(const struct model_config *cfg, int seq_len, float *inv_freq)
 		}
 		inv_freq[i] = f;
 	}
+}
+
+/* The files besides the weights that make a folder a loadable model. */
+int copy_model_files(const char *base, const char *dir)
+{
+	static const char *const files[] = { "config.json", "generation_config.json",
+					     "tokenizer.json", "tokenizer_config.json",
+					     "special_tokens_map.json", "vocab.json", "merges.txt",
+					     "tokenizer.model", NULL };
+	for (int i = 0; files[i]; i++) {
+		char *a = xstrfmt("%s/%s", base, files[i]), *b = xstrfmt("%s/%s", dir, files[i]);
+		struct stat sb;
+		int rc = stat(a, &sb) ? 0 : copy_file(a, b);	/* only the files the base has */
+		free(a);
+		free(b);
+		if (rc)
+			return -1;
+	}
+	return 0;
 }

@@ -59,4 +59,11 @@ int model_config_write(const struct model_config *cfg, const char *path);
  * seq_len positions; seq_len matters only for dynamic scaling. */
 void rope_inv_freq(const struct model_config *cfg, int seq_len, float *inv_freq);
 
+/*
+ * Copies the files besides the weights that make a folder a loadable model
+ * (config.json, tokenizer files, generation_config.json ...), those that
+ * base has, into dir. Returns 0, or -1 after printing the error.
+ */
+int copy_model_files(const char *base, const char *dir);
+
 #endif

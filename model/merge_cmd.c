@@ -29,7 +29,6 @@ static const struct command_help merge_help = {
 	"winnow merge --base models/qwen2.5-0.5b --adapter out/lora --out models/merged"
 };
 
-int copy_model_files(const char *base, const char *dir);
 
 static uint16_t f32_to_f16(float f)
 {

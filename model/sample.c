@@ -1,9 +1,10 @@
 /*
- * generate.c - choosing the next token: greedy, or sampling with
+ * sample.c - choosing the next token: greedy, or sampling with
  * temperature, top-k and top-p applied in that order (as transformers'
  * logits warpers do), from a seeded generator so a run can be repeated.
  */
 #include "model.h"
+#include "../lib/rng.h"
 #include "../lib/util.h"
 
 #include <math.h>
@@ -27,14 +28,10 @@ void sampler_release(struct sampler *s)
 	s->order = NULL;
 }
 
-/* splitmix64, then 53 bits as a double in [0, 1). */
+/* 53 bits of the generator as a double in [0, 1). */
 static double uniform(struct sampler *s)
 {
-	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+	return (double)(rng_next(&s->rng) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 int32_t argmax(const float *logits, int n)

@@ -162,26 +162,6 @@ out:
 	return rc;
 }
 
-/* The files besides the weights that make a folder a loadable model. */
-int copy_model_files(const char *base, const char *dir);
-int copy_model_files(const char *base, const char *dir)
-{
-	static const char *const files[] = { "config.json", "generation_config.json",
-					     "tokenizer.json", "tokenizer_config.json",
-					     "special_tokens_map.json", "vocab.json", "merges.txt",
-					     "tokenizer.model", NULL };
-	for (int i = 0; files[i]; i++) {
-		char *a = xstrfmt("%s/%s", base, files[i]), *b = xstrfmt("%s/%s", dir, files[i]);
-		struct stat sb;
-		int rc = stat(a, &sb) ? 0 : copy_file(a, b);	/* only the files the base has */
-		free(a);
-		free(b);
-		if (rc)
-			return -1;
-	}
-	return 0;
-}
-
 int train_save_full(const struct train_model *tm, const char *base, const char *dir)
 {
 	struct st_write_tensor *t = xcalloc(tm->ngroups, sizeof(*t));
