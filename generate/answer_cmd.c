@@ -1,8 +1,13 @@
 /*
  * answer_cmd.c - `winnow answer TASK`: the second pass of a questions
  * task. Each raw record of the task without an output is sent as the user
- * message (with the task's system prompt, or --system), and the answer
- * becomes its output. Answers cut off at the token limit are not stored.
+ * message, and the answer becomes its output. The system message is the
+ * task's system prompt (or --system), then a few of the seeds with their
+ * outputs as examples of the answers wanted, then the task's answer rules,
+ * so the answers follow the seeds' style and the review's corrections.
+ * Only the system prompt itself is stored (--keep-system). Answers cut off
+ * at the token limit are not stored. Rejected questions are never asked:
+ * only raw records are.
  */
 #include "generate_internal.h"
 #include "../db/corpus.h"
@@ -75,9 +80,13 @@ static const struct command_help answer_help = {
 	"winnow answer TASK [options]",
 	"Write the outputs of a questions task's records with the LLM platform.",
 	"Takes the task's raw records whose output is empty (made by `winnow generate`\n"
-	"in questions mode), sends each instruction (and input) with the task's system\n"
-	"prompt or --system, and stores the answer as the output. Answers cut off at the\n"
-	"token limit are left out (raise --answer-tokens). Run it again to continue.",
+	"in questions mode; review them first, rejected ones are never answered), sends\n"
+	"each instruction (and input) with a system message made of the task's system\n"
+	"prompt or --system, up to --examples seeds that have outputs (the style to\n"
+	"follow) and the task's answer rules (winnow feedback add --for answer, or\n"
+	"review notes about answers), and stores the answer as the output. Answers cut\n"
+	"off at the token limit are left out (raise --answer-tokens). Run it again to\n"
+	"continue.",
 	"  winnow answer luck --provider zhipu --system fortune_teller.txt\n"
 	"  winnow answer luck --limit 50 --provider deepseek --parallel 8",
 };
@@ -85,7 +94,7 @@ static const struct command_help answer_help = {
 struct answer_options {
 	struct llm_options llm;
 	const char *task, *system_path;
-	long limit;
+	long limit, examples;
 	int keep_system;
 };
 
@@ -93,8 +102,11 @@ struct answer_options {
 static int answer_parse_options(int argc, char **argv, struct answer_options *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->examples = 3;
 	llm_options_init(&o->llm);
 	struct option opts[] = {
+		OPT_INT(0, "examples", &o->examples, "N", 0, 50, "seeds with outputs shown as examples (default 3; "
+			"0: none)"),
 		OPT_STRING(0, "system", &o->system_path, "FILE", "system prompt (default: the task's, if any)"),
 		OPT_FLAG(0, "keep-system", &o->keep_system, "also store the system prompt in the records' system field"),
 		OPT_INT(0, "limit", &o->limit, "N", 0, 100000000, "answer at most N records"),
@@ -141,6 +153,47 @@ static int answer_collect(sqlite3 *db, int64_t task_id, long limit, struct quest
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+/*
+ * The system message sent with every question: the system prompt, up to
+ * max seeds that have an output, and the task's answer rules. Returns the
+ * number of examples shown (*rules: rules shown), or -1.
+ */
+static int answer_system(sqlite3 *db, const struct task *task, const char *system, long max,
+			 struct strbuf *out, size_t *nrules)
+{
+	struct string_list rules = STRING_LIST_INIT;
+	json_t *examples = json_array(), *s;
+	size_t i;
+	int n;
+	if (task_feedback_rules(db, task->id, "answer", &rules)) {
+		json_decref(examples);
+		return -1;
+	}
+	json_array_foreach(task->seeds, i, s) {
+		const char *o = json_string_value(json_object_get(s, "output"));
+		if ((long)json_array_size(examples) < max && o && *o)
+			json_array_append(examples, s);
+	}
+	strbuf_addstr(out, system);
+	if (json_array_size(examples)) {
+		strbuf_addstr(out, out->len ? "\n\n" : "");
+		strbuf_addstr(out, "Answer in the style of these examples (their length, tone and form):\n");
+		gen_prompt_examples(out, examples, 1);
+	}
+	if (rules.nr) {
+		strbuf_addstr(out, out->len ? "\n" : "");
+		strbuf_addstr(out, "Rules for the answer, from review of earlier answers (follow every one):\n");
+		for (i = 0; i < rules.nr; i++)
+			strbuf_addf(out, "- %s\n", rules.items[i]);
+	}
+	strbuf_trim(out);
+	n = (int)json_array_size(examples);
+	*nrules = rules.nr;
+	json_decref(examples);
+	string_list_clear(&rules);
+	return n;
 }
 
 /* Asks every question; returns the exit code after the summary. */
@@ -197,7 +250,7 @@ int cmd_answer(int argc, char **argv)
 	struct command cmd;
 	struct question *qs = NULL;
 	size_t nq = 0;
-	struct strbuf system = STRBUF_INIT;
+	struct strbuf system = STRBUF_INIT, sent = STRBUF_INIT;
 	int rc;
 
 	if ((rc = answer_parse_options(argc, argv, &o)))
@@ -222,16 +275,23 @@ int cmd_answer(int argc, char **argv)
 		strbuf_addstr(&system, task.system);
 	a.db = cmd.db;
 	a.system = o.keep_system && system.len ? system.buf : NULL;
-	if (answer_collect(cmd.db, task.id, o.limit, &qs, &nq))
+	size_t nrules = 0;
+	int shown = answer_system(cmd.db, &task, system.buf, o.examples, &sent, &nrules);
+	if (shown < 0 || answer_collect(cmd.db, task.id, o.limit, &qs, &nq)) {
 		rc = command_end(&cmd, EXIT_FAILURE_, "nothing answered");
-	else if (!nq)
+	} else if (!nq) {
 		rc = command_end(&cmd, EXIT_OK, "task '%s' has no raw records without an output", task.name);
-	else
-		rc = answer_all(&cmd, &o, &task, system.buf, &a, qs, nq);
+	} else {
+		if (shown || nrules)
+			fprintf(stderr, "answer: %d seed%s shown as example%s, %zu answer rule%s\n", shown,
+				shown == 1 ? "" : "s", shown == 1 ? "" : "s", nrules, nrules == 1 ? "" : "s");
+		rc = answer_all(&cmd, &o, &task, sent.buf, &a, qs, nq);
+	}
 	for (size_t i = 0; i < nq; i++)
 		question_free(&qs[i]);
 	free(qs);
 	strbuf_release(&system);
+	strbuf_release(&sent);
 	task_release(&task);
 	return rc;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <utf8proc.h>
 
 static const char *const mode_names[] = { "questions", "pairs", "from-documents" };
@@ -283,50 +284,148 @@ static const struct command_help task_help = {
 	"  winnow task show luck",
 };
 
-static int task_add(int argc, char **argv)
+struct task_add_options {
+	const char *name, *prompt_path, *seeds_path, *mode, *system_path, *description;
+	int update;
+};
+
+static const struct command_help task_add_help = {
+	"winnow task add NAME --prompt FILE --seeds FILE [options]",
+	"Create a generation task (or change one with --update).",
+	"Without --mode the seeds decide: seeds with outputs make a pairs task (the\n"
+	"model writes whole examples like them), seeds without make a questions task\n"
+	"(questions first, `winnow answer` writes the outputs). When only some seeds\n"
+	"have outputs, task add asks on a terminal, and otherwise wants --mode.",
+	"  winnow task add luck --prompt luck_prompt.txt --seeds luck_seeds.txt\n"
+	"  winnow task add faq --prompt faq.txt --seeds faq_seeds.json --mode questions",
+};
+
+static int task_add_parse(int argc, char **argv, struct task_add_options *o)
 {
-	const char *prompt_path = NULL, *seeds_path = NULL, *mode = "questions", *system_path = NULL;
-	const char *description = "";
-	int update = 0;
+	memset(o, 0, sizeof(*o));
+	o->description = "";
 	struct option opts[] = {
-		OPT_STRING('p', "prompt", &prompt_path, "FILE", "the instruction prompt (UTF-8 text)"),
-		OPT_STRING('s', "seeds", &seeds_path, "FILE", "seed examples: Alpaca JSON/JSONL, or one question per line"),
-		OPT_CHOICE('m', "mode", &mode, "questions|pairs|from-documents", "what generate produces (default questions)"),
-		OPT_STRING(0, "system", &system_path, "FILE", "system prompt for `winnow answer`"),
-		OPT_STRING('d', "description", &description, "TEXT", "what the task's records are for"),
-		OPT_FLAG(0, "update", &update, "replace the prompt/seeds/mode/system of an existing task"),
+		OPT_STRING('p', "prompt", &o->prompt_path, "FILE", "the instruction prompt (UTF-8 text)"),
+		OPT_STRING('s', "seeds", &o->seeds_path, "FILE", "seed examples: Alpaca JSON/JSONL, or one question per line"),
+		OPT_CHOICE('m', "mode", &o->mode, "questions|pairs|from-documents", "what generate produces "
+			   "(default: pairs when the seeds have outputs, questions when they have none)"),
+		OPT_STRING(0, "system", &o->system_path, "FILE", "system prompt for `winnow answer`"),
+		OPT_STRING('d', "description", &o->description, "TEXT", "what the task's records are for"),
+		OPT_FLAG(0, "update", &o->update, "replace the prompt/seeds/mode/system of an existing task"),
 		OPT_END(),
 	};
-	static const struct command_help help = {
-		"winnow task add NAME --prompt FILE --seeds FILE [options]",
-		"Create a generation task (or change one with --update).",
-		NULL,
-		"  winnow task add luck --prompt luck_prompt.txt --seeds luck_seeds.txt",
-	};
+	argc = parse_options(argc, argv, opts, &task_add_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc != 1)
+		return usage_error(&task_add_help, "give the task one NAME");
+	if (!o->update && (!o->prompt_path || !o->seeds_path))
+		return usage_error(&task_add_help, "a new task needs --prompt FILE and --seeds FILE");
+	o->name = argv[0];
+	return 0;
+}
+
+/*
+ * The mode when --mode was not given, from the seeds: pairs when every seed
+ * has an output, questions when none has, else asked on a terminal. Returns
+ * the mode name, or NULL after saying --mode is needed.
+ */
+static const char *mode_from_seeds(json_t *seeds)
+{
+	size_t i, with = 0, n = json_array_size(seeds);
+	json_t *s;
+	json_array_foreach(seeds, i, s)
+		with += *json_string_value(json_object_get(s, "output")) != '\0';
+	if (with == n) {
+		fprintf(stderr, "task: pairs mode: every seed has an output, so generate writes whole examples "
+			"like them (--mode questions to write questions and answer them with `winnow answer`)\n");
+		return "pairs";
+	}
+	if (!with) {
+		fprintf(stderr, "task: questions mode: the seeds have no outputs, so generate writes questions "
+			"and `winnow answer` their outputs\n");
+		return "questions";
+	}
+	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+		char line[64];
+		fprintf(stderr, "%zu of the %zu seeds have an output. Generate p) pairs like them, or q) questions "
+			"to answer later with `winnow answer`? [p/q] ", with, n);
+		if (fgets(line, sizeof(line), stdin) && (line[0] == 'p' || line[0] == 'q'))
+			return line[0] == 'p' ? "pairs" : "questions";
+	}
+	error("%zu of the %zu seeds have an output: say which mode with --mode pairs (whole examples) or "
+	      "--mode questions (questions now, `winnow answer` later)", with, n);
+	return NULL;
+}
+
+/* Inserts or updates the task; returns 0 or -1. */
+static int task_store(sqlite3 *db, const struct task_add_options *o, int exists, const struct strbuf *prompt,
+		      const struct strbuf *system, const char *seeds_text, const char *mode)
+{
+	char now[32];
+	int rc;
+	sqlite3_stmt *st = corpus_prepare(db, exists ?
+		"UPDATE tasks SET prompt = coalesce(?2, prompt), seeds = coalesce(?3, seeds), "
+		"mode = coalesce(?4, mode), system = coalesce(?5, system), "
+		"description = CASE WHEN ?6 = '' THEN description ELSE ?6 END WHERE name = ?1" :
+		"INSERT INTO tasks (name, prompt, seeds, mode, system, description, created_at) "
+		"VALUES (?1, ?2, ?3, ?4, coalesce(?5, ''), ?6, ?7)");
+	if (!st)
+		return -1;
+	now_iso(now, sizeof(now));
+	sqlite3_bind_text(st, 1, o->name, -1, SQLITE_STATIC);
+	if (o->prompt_path)
+		sqlite3_bind_text(st, 2, prompt->buf, (int)prompt->len, SQLITE_STATIC);
+	if (seeds_text)
+		sqlite3_bind_text(st, 3, seeds_text, -1, SQLITE_STATIC);
+	if (mode)
+		sqlite3_bind_text(st, 4, mode, -1, SQLITE_STATIC);
+	if (o->system_path)
+		sqlite3_bind_text(st, 5, system->buf, (int)system->len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, o->description, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : error("cannot store task '%s': %s", o->name, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int task_add(int argc, char **argv)
+{
+	struct task_add_options o;
 	struct strbuf prompt = STRBUF_INIT, system = STRBUF_INIT;
 	json_t *seeds = NULL;
-	char *seeds_text = NULL, now[32];
+	char *seeds_text = NULL, *sql;
+	const char *mode;
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 	struct run run;
 	int bad = 0, rc;
 	int64_t exists;
 
-	argc = parse_options(argc, argv, opts, &help);
-	if (argc < 0)
-		return options_exit_code(argc);
-	if (argc != 1)
-		return usage_error(&help, "give the task one NAME");
-	if (!update && (!prompt_path || !seeds_path))
-		return usage_error(&help, "a new task needs --prompt FILE and --seeds FILE");
+	if ((rc = task_add_parse(argc, argv, &o)))
+		return rc;
 	db = corpus_open(corpus_path(), CORPUS_CREATE);
 	if (!db)
 		return EXIT_FAILURE_;
 	run_begin(&run, db, "task add");
-	if ((prompt_path && read_text_file(prompt_path, "prompt", &prompt, &bad)) ||
-	    (system_path && read_text_file(system_path, "system prompt", &system, &bad)) ||
-	    (seeds_path && !(seeds = read_seeds(seeds_path)))) {
-		rc = run_end(&run, EXIT_DATAERR, "task '%s' not %s", argv[0], update ? "changed" : "added");
+	if ((o.prompt_path && read_text_file(o.prompt_path, "prompt", &prompt, &bad)) ||
+	    (o.system_path && read_text_file(o.system_path, "system prompt", &system, &bad)) ||
+	    (o.seeds_path && !(seeds = read_seeds(o.seeds_path)))) {
+		rc = run_end(&run, EXIT_DATAERR, "task '%s' not %s", o.name, o.update ? "changed" : "added");
+		goto out;
+	}
+	sql = sqlite3_mprintf("SELECT count(*) FROM tasks WHERE name = %Q", o.name);
+	exists = corpus_int(db, sql);
+	sqlite3_free(sql);
+	rc = EXIT_FAILURE_;
+	if (exists && !o.update)
+		error("task '%s' already exists; change it with 'winnow task add %s --update ...'", o.name, o.name);
+	else if (!exists && o.update && (!o.prompt_path || !o.seeds_path))
+		error("there is no task '%s' to update; a new task needs --prompt and --seeds", o.name);
+	else
+		rc = EXIT_OK;
+	mode = o.mode ? o.mode : seeds ? mode_from_seeds(seeds) : NULL;
+	if (rc || (seeds && !mode)) {
+		rc = run_end(&run, rc ? rc : EXIT_USAGE, "task '%s' not %s", o.name, o.update ? "changed" : "added");
 		goto out;
 	}
 	if (seeds && !strcmp(mode, "pairs")) {
@@ -338,52 +437,15 @@ static int task_add(int argc, char **argv)
 			warning("%zu of the %zu seeds have no output; pairs tasks show the model whole examples",
 				missing, json_array_size(seeds));
 	}
-	st = corpus_prepare(db, "SELECT count(*) FROM tasks WHERE name = ?");
-	sqlite3_bind_text(st, 1, argv[0], -1, SQLITE_STATIC);
-	exists = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (exists && !update) {
-		error("task '%s' already exists; change it with 'winnow task add %s --update ...'", argv[0], argv[0]);
-		rc = run_end(&run, EXIT_FAILURE_, "task '%s' not added", argv[0]);
-		goto out;
-	}
-	if (!exists && update && (!prompt_path || !seeds_path)) {
-		error("there is no task '%s' to update; a new task needs --prompt and --seeds", argv[0]);
-		rc = run_end(&run, EXIT_FAILURE_, "task '%s' not added", argv[0]);
-		goto out;
-	}
 	if (seeds)
 		seeds_text = json_dumps(seeds, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	now_iso(now, sizeof(now));
-	st = corpus_prepare(db, exists ?
-		"UPDATE tasks SET prompt = coalesce(?2, prompt), seeds = coalesce(?3, seeds), mode = ?4, "
-		"system = coalesce(?5, system), description = CASE WHEN ?6 = '' THEN description ELSE ?6 END "
-		"WHERE name = ?1" :
-		"INSERT INTO tasks (name, prompt, seeds, mode, system, description, created_at) "
-		"VALUES (?1, ?2, ?3, ?4, coalesce(?5, ''), ?6, ?7)");
-	if (!st) {
-		rc = run_end(&run, EXIT_FAILURE_, "task '%s' not added", argv[0]);
+	if (task_store(db, &o, exists > 0, &prompt, &system, seeds_text, mode)) {
+		rc = run_end(&run, EXIT_FAILURE_, "task '%s' not added", o.name);
 		goto out;
 	}
-	sqlite3_bind_text(st, 1, argv[0], -1, SQLITE_STATIC);
-	if (prompt_path)
-		sqlite3_bind_text(st, 2, prompt.buf, (int)prompt.len, SQLITE_STATIC);
-	if (seeds_text)
-		sqlite3_bind_text(st, 3, seeds_text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, mode, -1, SQLITE_STATIC);
-	if (system_path)
-		sqlite3_bind_text(st, 5, system.buf, (int)system.len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, description, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		error("cannot store task '%s': %s", argv[0], sqlite3_errmsg(db));
-		rc = run_end(&run, EXIT_FAILURE_, "task '%s' not added", argv[0]);
-	} else {
-		run_count(&run, "seeds", seeds ? (int64_t)json_array_size(seeds) : 0);
-		rc = run_end(&run, EXIT_OK, "task '%s' %s (%s mode%s%zu seeds)", argv[0],
-			     exists ? "updated" : "added", mode, seeds ? ", " : "", seeds ? json_array_size(seeds) : 0);
-	}
-	sqlite3_finalize(st);
+	run_count(&run, "seeds", seeds ? (int64_t)json_array_size(seeds) : 0);
+	rc = run_end(&run, EXIT_OK, "task '%s' %s (%s mode%s%zu seeds)", o.name, exists ? "updated" : "added",
+		     mode ? mode : "same", seeds ? ", " : "", seeds ? json_array_size(seeds) : 0);
 out:
 	free(seeds_text);
 	json_decref(seeds);

@@ -42,4 +42,31 @@ is "$(sql "SELECT system FROM records WHERE id = 1")" "$(cat "$F/advisor.txt")" 
 
 run answer nosuch $LLM
 is "$rc" 1 "a missing task"
+
+# ---- answers like the seeds: examples and answer rules in the system message ----
+run task add faq --prompt "$F/faq_prompt.txt" --seeds "$F/faq_seeds.json"
+is "$(sql "SELECT mode FROM tasks WHERE name = 'faq'")" "pairs" "seeds with outputs make a pairs task without --mode"
+like "$err" "pairs mode: every seed has an output" "and task add says why"
+printf '%s\n' '{"instruction": "问题一", "output": "答案一"}' '{"instruction": "问题二"}' >mixed.jsonl
+run task add mixed --prompt "$F/faq_prompt.txt" --seeds mixed.jsonl </dev/null
+is "$rc" 2 "seeds only partly answered, and no terminal to ask on"
+like "$err" "1 of the 2 seeds have an output: say which mode with --mode pairs" "asks for --mode"
+is "$(sql "SELECT count(*) FROM tasks WHERE name = 'mixed'")" 0 "and adds nothing"
+run task add faqq --mode questions --prompt "$F/faq_prompt.txt" --seeds "$F/faq_seeds.json" --system "$F/advisor.txt"
+"$WINNOW" feedback add faqq --for answer "先给结论，再给步骤" >/dev/null 2>&1
+"$WINNOW" feedback add faqq "问题要具体" >/dev/null 2>&1
+fake_llm '{"default": {"content": "1. 笔记本电脑风扇很吵怎么办？"}}'
+run generate faqq --n 1 $LLM
+fake_llm '{"default": {"echo": "答："}}'
+run answer faqq $LLM --examples 2
+is "$rc" 0 "answer with examples"
+like "$err" "2 seeds shown as examples, 1 answer rule" "says what the system message carries"
+sysmsg=$(received 'r["body"]["messages"][0]["content"]')
+like "$sysmsg" "$(head -1 "$F/advisor.txt")" "the system message starts with the system prompt"
+like "$sysmsg" "按住路由器背面的 Reset 键约 10 秒" "then a seed's answer as an example"
+like "$sysmsg" "取出纸张重新整理后放回" "and a second"
+unlike "$sysmsg" "Open the browser settings" "no more than --examples"
+like "$sysmsg" "先给结论，再给步骤" "then the answer rules"
+unlike "$sysmsg" "问题要具体" "but not the question rules"
+is "$(received 'r["body"]["messages"][-1]["content"]')" "笔记本电脑风扇很吵怎么办？" "the user message is the question alone"
 done_testing
