@@ -415,6 +415,36 @@ struct run_state {
 };
 
 /*
+ * Says what a 200 answer that is no chat completion was: JSON of another
+ * shape, or not JSON at all (an HTML page from a proxy or a wrong URL),
+ * quoting its start. Returns 1 when it was not JSON.
+ */
+static int not_chat_completion(struct llm_client *c, const struct transfer *t, char *msg, size_t size,
+			       int is_json)
+{
+	char start[61];
+	size_t n = 0;
+	const char *p = t->raw.buf;
+	while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')
+		p++;
+	for (; n + 1 < sizeof(start) && p[n] && p[n] != '\n' && p[n] != '\r'; n++)
+		start[n] = (unsigned char)p[n] < 0x20 ? ' ' : p[n];
+	start[n] = '\0';
+	if (is_json) {
+		snprintf(msg, size, "the answer is JSON but not a chat completion (it starts '%s'); check "
+			 "--base-url and --model", start);
+		return 0;
+	}
+	if (*p == '{' || *p == '[') {
+		snprintf(msg, size, "the answer is not a chat completion (malformed JSON)");
+		return 0;
+	}
+	snprintf(msg, size, "the answer (HTTP 200) is not JSON, it starts '%.40s': %.80s is not an "
+		 "OpenAI-compatible endpoint; check --base-url (it usually ends in /v1)", start, c->url);
+	return 1;
+}
+
+/*
  * Handles a finished transfer: stores the call, then either re-queues the
  * request for a retry, stops the run (fatal), or completes it.
  * Returns 1 when the request is complete (the caller calls done).
@@ -425,6 +455,7 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 	enum llm_error_kind kind = LLM_ERR_NONE;
 	char msg[300] = "";
 	long http = 0;
+	int not_json = 0;
 	double latency = now_seconds() - t->started;
 	struct llm_call_row row;
 	struct strbuf stored = STRBUF_INIT;
@@ -441,10 +472,15 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 			res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR || res == CURLE_GOT_NOTHING ||
 			res == CURLE_PARTIAL_FILE || res == CURLE_COULDNT_RESOLVE_HOST ||
 			res == CURLE_SSL_CONNECT_ERROR) ? LLM_ERR_RETRY : LLM_ERR_FAILED;
-		if (res == CURLE_OPERATION_TIMEDOUT)
+		if (res == CURLE_OPERATION_TIMEDOUT) {
 			snprintf(msg, sizeof(msg), "no complete answer within the %.0f s deadline (--timeout)",
 				 c->o.timeout);
-		else
+		} else if (res == CURLE_COULDNT_CONNECT) {
+			/* nothing listens there: waiting will not help */
+			kind = LLM_ERR_FATAL;
+			snprintf(msg, sizeof(msg), "cannot connect to %.120s (%.80s): is the server running? check "
+				 "--base-url", c->url, *t->errbuf ? t->errbuf : curl_easy_strerror(res));
+		} else
 			snprintf(msg, sizeof(msg), "%s", *t->errbuf ? t->errbuf : curl_easy_strerror(res));
 	} else if ((kind = llm_classify_http(http, t->raw.buf, t->raw.len, c->key_env, msg, sizeof(msg)))
 		   == LLM_ERR_NONE) {
@@ -468,12 +504,12 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 					kind = llm_classify_http(400, t->raw.buf, t->raw.len, c->key_env, msg,
 								 sizeof(msg));
 				else
-					snprintf(msg, sizeof(msg), "the answer is not a chat completion (malformed JSON)");
+					not_json = not_chat_completion(c, t, msg, sizeof(msg), root != NULL);
 				json_decref(root);
 			}
 		}
 		if (!ok && kind != LLM_ERR_FATAL)
-			kind = LLM_ERR_RETRY;
+			kind = not_json && req->attempts > 1 ? LLM_ERR_FAILED : LLM_ERR_RETRY;	/* one retry */
 		else if (!strcmp(req->finish_reason, "content_filter") || !strcmp(req->finish_reason, "sensitive")) {
 			kind = LLM_ERR_FATAL;
 			snprintf(msg, sizeof(msg), "the platform refused the content (finish_reason %s); "

@@ -91,9 +91,14 @@ enum llm_error_kind llm_classify_http(long status, const char *body, size_t len,
 			 "change the prompt or the records it was given", status, said);
 		return LLM_ERR_FATAL;
 	}
+	if ((status == 401 || status == 403) && key_env) {
+		snprintf(msg, msgsize, "the API key was refused (HTTP %ld%s); check the key in $%s, or name the "
+			 "variable that holds the right one with --api-key-env VAR", status, said, key_env);
+		return LLM_ERR_FATAL;
+	}
 	if (status == 401 || status == 403) {
-		snprintf(msg, msgsize, "the API key was refused (HTTP %ld%s); check $%s", status, said,
-			 key_env ? key_env : "the key variable");
+		snprintf(msg, msgsize, "the server wants an API key (HTTP %ld%s) and none was sent; put it in an "
+			 "environment variable and name it with --api-key-env VAR", status, said);
 		return LLM_ERR_FATAL;
 	}
 	if (status == 429 || status == 408 || status == 409 || status == 425 || status >= 500) {

@@ -126,6 +126,32 @@ like "$err" "malformed" "the message says the answer was malformed"
 is "$(calls)" 2 "one try and one retry"
 is "$(sql "SELECT group_concat(status) FROM llm_calls WHERE request LIKE '%broken%'")" "retry,retry" "both attempts are logged, neither as an answer to cache"
 
+# an HTML page with HTTP 200 (a wrong --base-url, a proxy's login page) is reported as such after one retry
+fake_llm '{"default": {"body": "<!DOCTYPE html><html><body>Welcome to nginx</body></html>"}}'
+run llm ask $LLM "html page"
+is "$rc" 75 "an HTML answer fails"
+is "$(calls)" 2 "after one retry, not the five --retries allows"
+like "$err" "is not JSON, it starts '<!DOCTYPE html>" "the message says it is not JSON and quotes it"
+like "$err" "check --base-url" "and what to check"
+
+# a 401 from a --base-url server without a key variable: the message says how to give one
+fake_llm '{"default": {"status": 401, "error": {"message": "missing key"}}}'
+run llm ask --base-url "$LLM_URL" --model m "no key"
+is "$rc" 1 "a 401 without a key stops the run"
+like "$err" "--api-key-env VAR" "the message suggests --api-key-env"
+unlike "$err" "the key variable" "and leaks no placeholder"
+run llm ask --base-url "$LLM_URL" --model m --api-key-env TEST_LLM_KEY "wrong key"
+like "$err" 'check the key in $TEST_LLM_KEY, or name the variable that holds the right one with --api-key-env' \
+	"with a key variable, it names it and suggests --api-key-env"
+
+# nothing listening: one error line, at once
+dead=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+run llm ask --base-url "http://127.0.0.1:$dead/v1" --model m "anyone there"
+is "$rc" 1 "connection refused fails (exit 1)"
+is "$(printf '%s\n' "$err" | grep -c '^error:')" 1 "with one error line"
+like "$err" "cannot connect to http://127.0.0.1:$dead/v1/chat/completions" "naming the URL"
+unlike "$err" "retrying" "without retrying"
+
 fake_llm '{"default": {"content": "{\"a\": 1}", "blank_lines": 5}}'
 run llm ask $LLM "deepseek keep-alive"
 is "$out" '{"a": 1}' "blank keep-alive lines before the body are skipped"
