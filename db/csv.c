@@ -59,6 +59,14 @@ static void start_field(struct csv_reader *r)
 	r->offsets[r->nfields++] = r->row.len;
 }
 
+/* UTF-16 text reads as bytes with NULs between them: name it, not the NUL */
+static int utf16_error(struct csv_reader *r)
+{
+	snprintf(r->err, sizeof(r->err), "line 1: the file is UTF-16 (or has NUL bytes), not UTF-8; "
+		 "convert it first, e.g. iconv -f UTF-16 -t UTF-8");
+	return -1;
+}
+
 int csv_reader_next(struct csv_reader *r)
 {
 	int c;
@@ -77,7 +85,13 @@ int csv_reader_next(struct csv_reader *r)
 	} while (c == '\n');
 	if (c == EOF)
 		return 0;
-	/* a UTF-8 BOM before the header is dropped */
+	/* a UTF-8 BOM before the header is dropped; UTF-16 is named */
+	if ((c == 0xFF || c == 0xFE) && r->bytes == 1) {
+		int d = next_char(r);
+		if (d == (c == 0xFF ? 0xFE : 0xFF))
+			return utf16_error(r);
+		push_back(r, d);
+	}
 	if (c == 0xEF && r->bytes == 1) {
 		if (next_char(r) == 0xBB && next_char(r) == 0xBF)
 			c = next_char(r);
@@ -131,6 +145,8 @@ int csv_reader_next(struct csv_reader *r)
 				return -1;
 			}
 			continue;
+		} else if (!c && r->line == 1) {
+			return utf16_error(r);
 		} else {
 			strbuf_addch(&r->row, c);
 		}

@@ -390,6 +390,11 @@ int cmd_import(int argc, char **argv)
 		error("cannot read '%s': %s", path, strerror(errno));
 		rc = run_end(&run, EXIT_FAILURE_, "nothing imported");
 		goto out;
+	} else if (strcmp(path, "-") && S_ISDIR(st.st_mode)) {
+		error("'%s' is a directory; import takes one file at a time, e.g. "
+		      "for f in '%s'/*.jsonl; do winnow import \"$f\"; done", path, path);
+		rc = run_end(&run, EXIT_FAILURE_, "nothing imported");
+		goto out;
 	}
 
 	source_name = source ? xstrdup(source) : default_source_name(im.name);

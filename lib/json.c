@@ -83,12 +83,6 @@ static int skip_space(struct json_reader *r)
 	do
 		c = getb(r);
 	while (c >= 0 && is_space(c));
-	/* a UTF-8 byte order mark at the very start is tolerated */
-	if (c == 0xEF && r->bytes == 1) {
-		if (getb(r) == 0xBB && getb(r) == 0xBF)
-			return skip_space(r);
-		return 0xEF;
-	}
 	return c;
 }
 
@@ -97,6 +91,31 @@ static int fail(struct json_reader *r, const char *msg)
 	snprintf(r->err, sizeof(r->err), "line %ld: %s", r->cur_line, msg);
 	r->finished = 1;
 	return -1;
+}
+
+/*
+ * Looks at the first bytes once, before any item: skips a whole UTF-8 byte
+ * order mark (a cut-off one stays and is reported as invalid JSON by the
+ * item parser) and refuses UTF-16, naming it. Reading happens here, not
+ * through getb/ungetb, so nothing is ever put back into an emptied buffer.
+ * Returns 0, or -1 with r->err set.
+ */
+static int check_start(struct json_reader *r)
+{
+	const unsigned char *b = (const unsigned char *)r->buf;
+	size_t got;
+	r->begun = 1;
+	while (r->len < 4 && (got = fread(r->buf + r->len, 1, 4 - r->len, r->fp)) > 0)
+		r->len += got;
+	if (r->len >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+		r->pos = 3;
+		r->bytes = 3;
+	}
+	if (r->len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF) ||
+			    (b[0] && !b[1]) || (!b[0] && b[1])))
+		return fail(r, "the file is UTF-16 (or has NUL bytes), not UTF-8; convert it first, "
+			       "e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8");
+	return 0;
 }
 
 static int next_line(struct json_reader *r)
@@ -128,11 +147,6 @@ static int next_line(struct json_reader *r)
 				c = '\n';
 				break;
 			}
-		}
-		if (r->line == 1 && r->item.len >= 3 && !memcmp(r->item.buf, "\xEF\xBB\xBF", 3)) {
-			memmove(r->item.buf, r->item.buf + 3, r->item.len - 3);
-			r->item.len -= 3;
-			r->item.buf[r->item.len] = '\0';
 		}
 		strbuf_trim(&r->item);
 		if (r->item.len) {
@@ -256,6 +270,8 @@ int json_reader_next(struct json_reader *r)
 {
 	if (r->finished)
 		return 0;
+	if (!r->begun && check_start(r))
+		return -1;
 	if (r->layout == JSON_LAYOUT_AUTO) {
 		int c = skip_space(r);
 		if (c < 0) {

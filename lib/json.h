@@ -35,7 +35,7 @@ struct json_reader {
 	char *buf;
 	size_t pos, len;
 	long cur_line;
-	int started, finished;
+	int begun, started, finished;
 };
 
 /* Opens path ("-" for stdin). Returns 0, or -1 with errno set. */

@@ -104,12 +104,18 @@ void strbuf_reset(struct strbuf *sb)
 		sb->buf[0] = '\0';
 }
 
+/* ASCII white space; not NUL (strchr would match the terminator) */
+static int trim_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
 void strbuf_trim(struct strbuf *sb)
 {
 	size_t b = 0, e = sb->len;
-	while (b < e && strchr(" \t\r\n\f\v", sb->buf[b]))
+	while (b < e && trim_space(sb->buf[b]))
 		b++;
-	while (e > b && strchr(" \t\r\n\f\v", sb->buf[e - 1]))
+	while (e > b && trim_space(sb->buf[e - 1]))
 		e--;
 	if (!sb->alloc)
 		return;

@@ -77,6 +77,25 @@ refused gbk.csv "gbk.csv:2: column 'question' (instruction) is not UTF-8 text" \
 	"a GBK-encoded CSV (regression: was stored as invalid UTF-8)"
 printf 'instruction\toutput\nq\0x\ta\n' >nul.tsv
 refused nul.tsv "nul.tsv:2: column 'instruction' (instruction) is not UTF-8 text" "a NUL byte in a TSV field"
+printf '\xef\xbb{"instruction": "a", "output": "b"}\n' >cut_bom.jsonl
+refused cut_bom.jsonl "cut_bom.jsonl:1: not valid JSON" \
+	"a cut-off byte order mark before a line (regression: bytes dropped silently, read before the buffer)"
+printf '\xef' >cut_bom1.jsonl
+refused cut_bom1.jsonl "cut_bom1.jsonl:1: not valid JSON" "a file of one cut-off BOM byte (regression: 'the file is empty')"
+printf '{"instruction": "a", "output": "b"}\0\n' >nul_tail.jsonl
+refused nul_tail.jsonl "nul_tail.jsonl:1: not valid JSON" "a trailing NUL byte (regression: trimmed as white space)"
+printf '{"instruction": "a", "output": "b"}\n\0\0\n' >nul_line.jsonl
+refused nul_line.jsonl "nul_line.jsonl:2: not valid JSON" "a line of NUL bytes (regression: skipped silently)"
+printf '{"instruction": "a", "output": "b"}\n' | iconv -f UTF-8 -t UTF-16 >utf16.jsonl
+refused utf16.jsonl "utf16.jsonl: line 1: the file is UTF-16" "UTF-16 JSON Lines named as UTF-16"
+printf 'instruction,output\na,b\n' | iconv -f UTF-8 -t UTF-16LE >utf16.csv
+refused utf16.csv "utf16.csv: line 1: the file is UTF-16" "UTF-16 CSV without a BOM named as UTF-16"
+mkdir -p adir
+run import adir
+is "$rc" 1 "import DIR fails"
+like "$err" "'adir' is a directory; import takes one file at a time" \
+	"import DIR says it is a directory (regression: 'the file is empty')"
+is "$(snapshot)" "$base" "import DIR: the corpus is unchanged"
 printf 'instruction,output,history\nq,a,"[[""x""]]"\n' >hist.csv
 refused hist.csv "hist.csv:2: field 'history' item 0 must be a [question, answer] pair" "bad history JSON in CSV"
 printf 'instruction,output,history\nq,a,[[x\n' >hist2.csv

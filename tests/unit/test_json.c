@@ -212,6 +212,61 @@ static void test_bom(void **state)
 	done(&r);
 }
 
+/* regression: a cut-off BOM at the end of the file made ungetb() step
+ * before the emptied read buffer (heap read out of bounds, then "empty") */
+static void test_cut_off_bom_read_before_buffer(void **state)
+{
+	struct json_reader r;
+	(void)state;
+	open_str(&r, "\xEF", JSON_LAYOUT_AUTO);
+	expect_item(&r, "\xEF", 1);
+	assert_int_equal(json_reader_next(&r), 0);
+	done(&r);
+	open_str(&r, "\xEF\xBB", JSON_LAYOUT_AUTO);
+	expect_item(&r, "\xEF\xBB", 1);
+	done(&r);
+	/* the bad bytes stay with the item, so the import refuses the line
+	 * instead of dropping them silently */
+	open_str(&r, "\xEF\xBB{\"a\": 1}\n", JSON_LAYOUT_AUTO);
+	expect_item(&r, "\xEF\xBB{\"a\": 1}", 1);
+	done(&r);
+	open_str(&r, "\xEF", JSON_LAYOUT_ARRAY);
+	assert_int_equal(json_reader_next(&r), -1);
+	done(&r);
+}
+
+/* UTF-16 is named, not reported as a bad byte */
+static void test_utf16_named(void **state)
+{
+	struct json_reader r;
+	(void)state;
+	open_text(&r, "\xFF\xFE{\0}\0", 6, JSON_LAYOUT_AUTO);
+	assert_int_equal(json_reader_next(&r), -1);
+	assert_non_null(strstr(r.err, "UTF-16"));
+	done(&r);
+	open_text(&r, "[\0{\0}\0]\0", 8, JSON_LAYOUT_AUTO);
+	assert_int_equal(json_reader_next(&r), -1);
+	assert_non_null(strstr(r.err, "UTF-16"));
+	done(&r);
+}
+
+/* regression: strbuf_trim matched NUL through strchr's terminator, so NUL
+ * bytes around a JSON Lines item vanished and a line of NULs was skipped */
+static void test_nul_not_trimmed_as_whitespace(void **state)
+{
+	struct json_reader r;
+	(void)state;
+	open_text(&r, "{\"a\": 1}\0\n\0\0\n\0{\"b\": 2}\n", 23, JSON_LAYOUT_LINES);
+	assert_int_equal(json_reader_next(&r), 1);
+	assert_int_equal(r.item.len, 9);
+	assert_int_equal(json_reader_next(&r), 1);
+	assert_int_equal(r.item.len, 2);
+	assert_int_equal(json_reader_next(&r), 1);
+	assert_int_equal(r.item.len, 9);
+	assert_int_equal(json_reader_next(&r), 0);
+	done(&r);
+}
+
 static void test_json_lines(void **state)
 {
 	struct json_reader r;
@@ -407,6 +462,9 @@ int main(void)
 		cmocka_unit_test(test_empty_arrays),
 		cmocka_unit_test(test_items_across_buffer_boundary),
 		cmocka_unit_test(test_bom),
+		cmocka_unit_test(test_cut_off_bom_read_before_buffer),
+		cmocka_unit_test(test_utf16_named),
+		cmocka_unit_test(test_nul_not_trimmed_as_whitespace),
 		cmocka_unit_test(test_json_lines),
 		cmocka_unit_test(test_structural_errors),
 		cmocka_unit_test(test_write_string_escapes),
