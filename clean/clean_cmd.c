@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct command_help clean_help = {
 	"winnow clean [options]",
@@ -374,7 +375,7 @@ int cmd_clean(int argc, char **argv)
 	struct clean_run cr;
 	struct run run;
 	char err[256];
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, lock = -1;
 
 	argc = parse_options(argc, argv, opts, &clean_help);
 	if (argc < 0)
@@ -430,6 +431,12 @@ int cmd_clean(int argc, char **argv)
 		goto out_cleaner;
 	}
 	run_begin(&run, cr.db, "clean");
+	/* two cleans would both process the same batches and count them twice */
+	if (!dry_run && (lock = corpus_command_lock("clean")) < 0) {
+		rc = run_end(&run, lock == -2 ? EXIT_TEMPFAIL : EXIT_FAILURE_, "nothing cleaned");
+		corpus_close(cr.db);
+		goto out_cleaner;
+	}
 	cleaned_init(&cr.res);
 	cr.examples = xcalloc((size_t)RULE_COUNT * (size_t)(examples ? examples : 1), sizeof(*cr.examples));
 	cr.nexamples = xcalloc(RULE_COUNT, sizeof(*cr.nexamples));
@@ -484,6 +491,8 @@ int cmd_clean(int argc, char **argv)
 	cleaned_release(&cr.res);
 	corpus_close(cr.db);
 out_cleaner:
+	if (lock >= 0)
+		close(lock);
 	cleaner_free(cr.cleaner);
 out_args:
 	string_list_clear(&blocks);

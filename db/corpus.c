@@ -1,20 +1,22 @@
 /*
  * corpus.c - opening the corpus (pragmas, migrations, stage table) and the
- * small SQLite helpers every db/ file uses, plus the `runs` log.
+ * small SQLite helpers every db/ file uses (the `runs` log is db/runs.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "corpus.h"
 #include "db_internal.h"
-#include "../lib/json.h"
 #include "../lib/options.h"
 #include "../lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* winnow_content_hash(instruction, input, output, system, history) for SQL. */
 static void sql_content_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -83,6 +85,8 @@ void corpus_close(sqlite3 *db)
 {
 	if (!db)
 		return;
+	/* optional upkeep: never wait for a writer's lock to do it */
+	sqlite3_busy_timeout(db, 0);
 	sqlite3_exec(db, "PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close_v2(db);
 }
@@ -124,110 +128,6 @@ int64_t corpus_int(sqlite3 *db, const char *sql)
 	return v;
 }
 
-/* ---- runs ---- */
-
-static char *run_args_json;
-
-void run_set_argv(int argc, char **argv)
-{
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_addch(&sb, '[');
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strbuf_addch(&sb, ',');
-		json_write_string(&sb, argv[i], strlen(argv[i]));
-	}
-	strbuf_addch(&sb, ']');
-	free(run_args_json);
-	run_args_json = strbuf_detach(&sb, NULL);
-}
-
-void run_begin(struct run *run, sqlite3 *db, const char *command)
-{
-	char now[32];
-	sqlite3_stmt *st;
-	memset(run, 0, sizeof(*run));
-	run->db = db;
-	run->command = command;
-	run->start = now_seconds();
-	strbuf_init(&run->counts, 0);
-	now_iso(now, sizeof(now));
-	st = corpus_prepare(db, "INSERT INTO runs (command, args, started_at) VALUES (?, ?, ?)");
-	if (!st)
-		return;
-	sqlite3_bind_text(st, 1, command, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, run_args_json ? run_args_json : "[]", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, now, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		run->id = sqlite3_last_insert_rowid(db);
-	else
-		warning("cannot record this run in 'runs': %s", sqlite3_errmsg(db));
-	sqlite3_finalize(st);
-}
-
-void run_count(struct run *run, const char *name, int64_t value)
-{
-	if (run->counts.len)
-		strbuf_addch(&run->counts, ',');
-	json_write_string(&run->counts, name, strlen(name));
-	strbuf_addf(&run->counts, ":%lld", (long long)value);
-}
-
-static const char *status_name(int code)
-{
-	switch (code) {
-	case EXIT_OK: return "ok";
-	case EXIT_USAGE: return "usage";
-	case EXIT_DATAERR: return "bad-input";
-	case EXIT_TEMPFAIL: return "try-later";
-	default: return "failed";
-	}
-}
-
-static int run_vend(struct run *run, int exit_code, const char *summary_fmt, va_list ap)
-{
-	struct strbuf summary = STRBUF_INIT, counts = STRBUF_INIT;
-	double seconds = now_seconds() - run->start;
-	char now[32];
-
-	strbuf_vaddf(&summary, summary_fmt, ap);
-	fflush(stdout);
-	fprintf(stderr, "%s: %s (%.1f s)\n", run->command, summary.buf, seconds);
-
-	strbuf_addf(&counts, "{%s}", run->counts.buf);
-	now_iso(now, sizeof(now));
-	if (run->id) {
-		sqlite3_stmt *st = corpus_prepare(run->db,
-			"UPDATE runs SET ended_at = ?, seconds = ?, exit_code = ?, status = ?, "
-			"counts = ?, summary = ? WHERE id = ?");
-		if (st) {
-			sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
-			sqlite3_bind_double(st, 2, seconds);
-			sqlite3_bind_int(st, 3, exit_code);
-			sqlite3_bind_text(st, 4, status_name(exit_code), -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 5, counts.buf, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 6, summary.buf, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 7, run->id);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				warning("cannot record the end of this run: %s", sqlite3_errmsg(run->db));
-			sqlite3_finalize(st);
-		}
-	}
-	strbuf_release(&summary);
-	strbuf_release(&counts);
-	strbuf_release(&run->counts);
-	return exit_code;
-}
-
-int run_end(struct run *run, int exit_code, const char *summary_fmt, ...)
-{
-	va_list ap;
-	va_start(ap, summary_fmt);
-	run_vend(run, exit_code, summary_fmt, ap);
-	va_end(ap);
-	return exit_code;
-}
-
 int command_begin(struct command *cmd, const char *name, unsigned flags)
 {
 	memset(cmd, 0, sizeof(*cmd));
@@ -256,4 +156,33 @@ int corpus_begin_write(sqlite3 *db)
 	if (sqlite3_errcode(db) == SQLITE_BUSY)
 		return error("the corpus is busy (another winnow is writing to it); try again later");
 	return error("corpus: cannot start a write: %s", sqlite3_errmsg(db));
+}
+
+int corpus_command_lock(const char *command)
+{
+	char *path = xstrfmt("%s-%s.lock", corpus_path(), command);
+	char holder[32] = "";
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error("cannot open the lock file '%s': %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ssize_t n = errno == EWOULDBLOCK ? pread(fd, holder, sizeof(holder) - 1, 0) : -1;
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		if (n >= 0)
+			error("another 'winnow %s' is running on this corpus%s%s%s; try again when it has finished",
+			      command, *holder ? " (pid " : "", holder, *holder ? ")" : "");
+		else
+			error("cannot lock '%s': %s", path, strerror(errno));
+		close(fd);
+		free(path);
+		return n >= 0 ? -2 : -1;
+	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%ld\n", (long)getpid());
+	free(path);
+	return fd;
 }

@@ -87,19 +87,42 @@ int64_t record_insert_hashed(struct record_inserter *ins, const struct record *r
 /* The id of the source called name, created with kind/location if new; -1 on error. */
 int64_t source_ensure(sqlite3 *db, const char *name, const char *kind, const char *location);
 
+/*
+ * One `winnow COMMAND` at a time per corpus: takes the flock of the file
+ * CORPUS-COMMAND.lock (a killed holder releases it with its last breath).
+ * Returns the descriptor to close when done, -2 after saying another one
+ * holds it (exit 75), or -1 after an error message.
+ */
+int corpus_command_lock(const char *command);
+
 /* ---- runs ---- */
 
+/*
+ * The runs log. Rules:
+ *  1. A writer's row is inserted at run_begin (status 'running', its pid and
+ *     host) so that rows it writes can point at runs.id; run_end completes it.
+ *  2. A reader (run_begin_read) never waits for the write lock: its whole row
+ *     is inserted at run_end if the lock is free at once, else appended to the
+ *     side file CORPUS-runs, which the next writer's run_begin merges in.
+ *     A merged line is never inserted twice (pid, host and start identify it).
+ *  3. run_begin marks 'killed' the 'running' rows of this host whose process
+ *     is gone (kill -9, power loss), so 'running' means running.
+ */
 struct run {
 	sqlite3 *db;
-	int64_t id;
+	int64_t id;		/* 0 while the row is not in the table */
 	const char *command;
 	double start;
+	char started_at[32];
+	int reader;		/* read-only command: rule 2 */
 	struct strbuf counts;	/* JSON object members, without braces */
 };
 /* Remembers the command line as typed (main.c calls it before dispatch). */
 void run_set_argv(int argc, char **argv);
 /* Records the start of a command in `runs` with the remembered arguments. */
 void run_begin(struct run *run, sqlite3 *db, const char *command);
+/* The same for a read-only command: nothing is written until run_end (rule 2). */
+void run_begin_read(struct run *run, sqlite3 *db, const char *command);
 void run_count(struct run *run, const char *name, int64_t value);
 /*
  * Records the end with the exit code and prints "COMMAND: summary (N.N s)"
@@ -143,8 +166,12 @@ int corpus_begin_write(sqlite3 *db);
 
 /* ---- full-text search ---- */
 
-/* Brings the FTS indexes up to date (progress bar). Returns 0 or -1. */
-int fts_sync(sqlite3 *db);
+/*
+ * Brings the FTS indexes up to date (progress bar). Returns 0, -1 on error,
+ * or with nowait 1 when a writer holds the corpus and the indexes were left
+ * behind (search then scans the rows they do not cover).
+ */
+int fts_sync(sqlite3 *db, int nowait);
 
 /* ---- commands ---- */
 int cmd_init(int argc, char **argv);

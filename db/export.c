@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "corpus.h"
+#include "../lib/file.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
 #include "../lib/progress.h"
@@ -172,6 +173,10 @@ static int out_open(struct out_file *f, const char *path)
 		f->fp = stdout;
 		return 0;
 	}
+	int stale = remove_stale_temps(path);
+	if (stale)
+		warning("removed %d temporary file%s beside '%s' left by an export that was killed",
+			stale, stale == 1 ? "" : "s", path);
 	f->path = xstrdup(path);
 	f->tmp = xstrfmt("%s.tmp-%ld", path, (long)getpid());
 	f->count = 0;
@@ -553,7 +558,7 @@ int cmd_export(int argc, char **argv)
 		rc = EXIT_FAILURE_;
 		goto out;
 	}
-	run_begin(&run, db, "export");
+	run_begin_read(&run, db, "export");
 
 	for (size_t i = 0; i < sources.nr; i++) {
 		sqlite3_stmt *q = corpus_prepare(db, "SELECT 1 FROM sources WHERE name = ?");

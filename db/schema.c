@@ -238,6 +238,9 @@ static const char *const migrations[] = {
 	"SELECT id, task_id, text, origin, annotation_id, created_at FROM feedback;\n"
 	"DROP TABLE feedback;\n"
 	"ALTER TABLE feedback_new RENAME TO feedback;\n",
+	/* 8: runs know their process, so rows of killed runs can be told from running ones */
+	"ALTER TABLE runs ADD COLUMN pid INTEGER;\n"
+	"ALTER TABLE runs ADD COLUMN host TEXT;\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -372,9 +375,12 @@ static const struct column_doc {
 	{ "runs", "ended_at", "end time; NULL while running or if it was killed" },
 	{ "runs", "seconds", "wall-clock duration" },
 	{ "runs", "exit_code", "0 ok, 1 failure, 2 usage, 65 bad input, 75 try again later" },
-	{ "runs", "status", "running, ok, failed, usage, bad-input or try-later" },
+	{ "runs", "status", "running, ok, failed, usage, bad-input, try-later, or killed (its process "
+			    "ended without finishing; set by the next run)" },
 	{ "runs", "counts", "JSON object of what the run did (records added, skipped, ...)" },
 	{ "runs", "summary", "the one-line summary the command printed" },
+	{ "runs", "pid", "process id of the command" },
+	{ "runs", "host", "machine it ran on" },
 	{ "stage_transitions", NULL, "the legal record stage moves (enforced by a trigger)" },
 	{ "stage_transitions", "from_stage", "stage a record may leave" },
 	{ "stage_transitions", "to_stage", "stage it may move to" },

@@ -50,8 +50,21 @@ static int exec_fmt(sqlite3 *db, char *sql)
 	return rc;
 }
 
-static int sync_one(sqlite3 *db, const struct fts_table *t)
+/* BEGIN IMMEDIATE: 0, 1 if nowait and a writer holds the corpus, -1 on error. */
+static int begin_write(sqlite3 *db, int nowait)
 {
+	int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		return 0;
+	if (nowait && (rc & 0xff) == SQLITE_BUSY)
+		return 1;
+	return error("corpus: %s", sqlite3_errmsg(db));
+}
+
+/* Catches one index up. Returns 0, 1 if left behind (nowait and busy), -1 on error. */
+static int sync_one(sqlite3 *db, const struct fts_table *t, int nowait)
+{
+	int busy;
 	const char *n = t->name, *c = t->columns;
 	int64_t upto = count_sql(db, "SELECT indexed_upto FROM fts_state WHERE name = '%s' -- %lld", n, 0);
 	int64_t pending = count_sql(db, "SELECT count(*) FROM fts_pending_%s -- %lld", n, 0);
@@ -67,8 +80,11 @@ static int sync_one(sqlite3 *db, const struct fts_table *t)
 	snprintf(title, sizeof(title), "indexing %s for search", n);
 	progress_start(&progress, title, (uint64_t)(pending + fresh), n);
 	if (pending) {
-		if (corpus_exec(db, "BEGIN IMMEDIATE") ||
-		    exec_fmt(db, xstrfmt("INSERT INTO %s_fts(%s_fts, rowid, %s) "
+		if ((busy = begin_write(db, nowait))) {
+			progress_finish(&progress);
+			return busy;
+		}
+		if (exec_fmt(db, xstrfmt("INSERT INTO %s_fts(%s_fts, rowid, %s) "
 					 "SELECT 'delete', id, %s FROM fts_pending_%s", n, n, c, c, n)) ||
 		    exec_fmt(db, xstrfmt("INSERT INTO %s_fts(rowid, %s) SELECT id, %s FROM %s "
 					 "WHERE id IN (SELECT id FROM fts_pending_%s)", n, c, c, n, n)) ||
@@ -85,8 +101,11 @@ static int sync_one(sqlite3 *db, const struct fts_table *t)
 					 "ORDER BY id LIMIT " "5000" ")", n, upto);
 		if (next <= upto)
 			break;
-		if (corpus_exec(db, "BEGIN IMMEDIATE") ||
-		    exec_fmt(db, xstrfmt("INSERT INTO %s_fts(rowid, %s) SELECT id, %s FROM %s "
+		if ((busy = begin_write(db, nowait))) {
+			progress_finish(&progress);
+			return busy;
+		}
+		if (exec_fmt(db, xstrfmt("INSERT INTO %s_fts(rowid, %s) SELECT id, %s FROM %s "
 					 "WHERE id > %lld AND id <= %lld", n, c, c, n,
 					 (long long)upto, (long long)next)) ||
 		    exec_fmt(db, xstrfmt("UPDATE fts_state SET indexed_upto = %lld WHERE name = '%s'",
@@ -106,12 +125,16 @@ static int sync_one(sqlite3 *db, const struct fts_table *t)
 	return 0;
 }
 
-int fts_sync(sqlite3 *db)
+int fts_sync(sqlite3 *db, int nowait)
 {
-	for (size_t i = 0; i < sizeof(fts_tables) / sizeof(fts_tables[0]); i++)
-		if (sync_one(db, &fts_tables[i]))
-			return error("cannot update the search index");
-	return 0;
+	int rc = 0;
+	if (nowait)
+		sqlite3_busy_timeout(db, 0);
+	for (size_t i = 0; !rc && i < sizeof(fts_tables) / sizeof(fts_tables[0]); i++)
+		rc = sync_one(db, &fts_tables[i], nowait);
+	if (nowait)
+		sqlite3_busy_timeout(db, 10000);
+	return rc < 0 ? error("cannot update the search index") : rc;
 }
 
 /* Characters (not bytes) in a UTF-8 string. */
@@ -171,169 +194,256 @@ static const struct command_help search_help = {
 	"  winnow search --documents 退货 流程 --limit 5",
 };
 
-int cmd_search(int argc, char **argv)
+/* What a search asks for, from the command line. */
+struct search_opts {
+	const char *stage, *format;
+	long limit;
+	int documents;
+	struct string_list terms;	/* every word, bound as ?10, ?11, ... */
+	int nfts;			/* words of 3+ characters (matched through the index) */
+	const char *mark_open, *mark_close;	/* around matches in snippets */
+};
+
+#define PARAM_OPEN 1
+#define PARAM_CLOSE 2
+#define PARAM_MATCH 3
+#define PARAM_STAGE 4
+#define PARAM_LIMIT 5
+#define PARAM_UPTO 6
+#define PARAM_TERM0 10
+
+static int is_fts_term(const char *term)
 {
-	const char *stage = NULL, *format = NULL;
-	long limit = 20;
-	int documents = 0;
+	return char_count(term) >= 3;
+}
+
+/* " AND (instr(lower(col), lower(?N)) OR ...)" for word i, over the searched columns. */
+static void add_scan_filter(struct strbuf *sql, const struct search_opts *o, size_t i)
+{
+	static const char *const record_cols[] = { "instruction", "input", "output" };
+	static const char *const document_cols[] = { "title", "text" };
+	const char *const *cols = o->documents ? document_cols : record_cols;
+	int ncols = o->documents ? 2 : 3;
+	strbuf_addstr(sql, " AND (");
+	for (int c = 0; c < ncols; c++)
+		strbuf_addf(sql, "%sinstr(lower(%s.%s), lower(?%zu))", c ? " OR " : "",
+			    o->documents ? "d" : "r", cols[c], PARAM_TERM0 + i);
+	strbuf_addch(sql, ')');
+}
+
+/* SELECT id, stage|url, source, snippet|NULL, searched columns FROM ... WHERE 1 */
+static void add_select(struct strbuf *sql, const struct search_opts *o, int through_index)
+{
+	const char *t = o->documents ? "documents" : "records", *a = o->documents ? "d" : "r";
+	strbuf_addf(sql, "SELECT %s.id, %s, coalesce(s.name, ''), ", a,
+		    o->documents ? "coalesce(d.url, '')" : "r.stage");
+	if (through_index)
+		strbuf_addf(sql, "snippet(%s_fts, -1, ?%d, ?%d, '…', 24), ", t, PARAM_OPEN, PARAM_CLOSE);
+	else
+		strbuf_addstr(sql, "NULL, ");
+	strbuf_addstr(sql, o->documents ? "d.title, d.text FROM " : "r.instruction, r.input, r.output FROM ");
+	if (through_index)
+		strbuf_addf(sql, "%s_fts JOIN %s %s ON %s.id = %s_fts.rowid ", t, t, a, a, t);
+	else
+		strbuf_addf(sql, "%s %s ", t, a);
+	strbuf_addf(sql, "LEFT JOIN sources s ON s.id = %s.source_id WHERE 1", a);
+	if (o->stage)
+		strbuf_addf(sql, " AND r.stage = ?%d", PARAM_STAGE);
+}
+
+/*
+ * The query. With words for the index, rows the index covers are matched
+ * through it; when the index could not be brought up to date (a writer
+ * holds the corpus), rows past it (id > ?UPTO) and rows changed since
+ * indexing (fts_pending_*) are scanned instead, so nothing is missed.
+ */
+static void build_query(struct strbuf *sql, const struct search_opts *o, int index_stale)
+{
+	const char *t = o->documents ? "documents" : "records", *a = o->documents ? "d" : "r";
+	if (!o->nfts) {
+		add_select(sql, o, 0);
+		for (size_t i = 0; i < o->terms.nr; i++)
+			add_scan_filter(sql, o, i);
+		strbuf_addf(sql, " LIMIT ?%d", PARAM_LIMIT);
+		return;
+	}
+	if (index_stale)
+		strbuf_addstr(sql, "SELECT * FROM (");
+	add_select(sql, o, 1);
+	strbuf_addf(sql, " AND %s_fts MATCH ?%d", t, PARAM_MATCH);
+	for (size_t i = 0; i < o->terms.nr; i++)
+		if (!is_fts_term(o->terms.items[i]))
+			add_scan_filter(sql, o, i);
+	if (index_stale)
+		strbuf_addf(sql, " AND %s.id <= ?%d AND %s.id NOT IN (SELECT id FROM fts_pending_%s)",
+			    a, PARAM_UPTO, a, t);
+	strbuf_addf(sql, " ORDER BY rank LIMIT ?%d", PARAM_LIMIT);
+	if (!index_stale)
+		return;
+	strbuf_addstr(sql, ") UNION ALL SELECT * FROM (");
+	add_select(sql, o, 0);
+	strbuf_addf(sql, " AND (%s.id > ?%d OR %s.id IN (SELECT id FROM fts_pending_%s))", a, PARAM_UPTO, a, t);
+	for (size_t i = 0; i < o->terms.nr; i++)
+		add_scan_filter(sql, o, i);
+	strbuf_addf(sql, " LIMIT ?%d) LIMIT ?%d", PARAM_LIMIT, PARAM_LIMIT);
+}
+
+static void bind_query(sqlite3_stmt *st, const struct search_opts *o, sqlite3 *db)
+{
+	struct strbuf match = STRBUF_INIT;
+	for (size_t i = 0, n = 0; i < o->terms.nr; i++) {
+		if (!is_fts_term(o->terms.items[i]))
+			continue;
+		strbuf_addstr(&match, n++ ? " AND \"" : "\"");
+		for (const char *p = o->terms.items[i]; *p; p++) {
+			if (*p == '"')
+				strbuf_addch(&match, '"');
+			strbuf_addch(&match, *p);
+		}
+		strbuf_addch(&match, '"');
+	}
+	sqlite3_bind_text(st, PARAM_OPEN, o->mark_open, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, PARAM_CLOSE, o->mark_close, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, PARAM_MATCH, match.buf, -1, SQLITE_TRANSIENT);
+	if (o->stage)
+		sqlite3_bind_text(st, PARAM_STAGE, o->stage, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, PARAM_LIMIT, o->limit);
+	char *upto = xstrfmt("SELECT indexed_upto FROM fts_state WHERE name = '%s'",
+			     o->documents ? "documents" : "records");
+	sqlite3_bind_int64(st, PARAM_UPTO, corpus_int(db, upto));
+	free(upto);
+	for (size_t i = 0; i < o->terms.nr; i++)
+		sqlite3_bind_text(st, (int)(PARAM_TERM0 + i), o->terms.items[i], -1, SQLITE_STATIC);
+	strbuf_release(&match);
+}
+
+/* One result line in the chosen format, into line. */
+static void format_row(struct strbuf *line, sqlite3_stmt *st, const struct search_opts *o)
+{
+	struct strbuf snip = STRBUF_INIT;
+	const char *c1 = (const char *)sqlite3_column_text(st, 1);
+	const char *c2 = (const char *)sqlite3_column_text(st, 2);
+	const char *like_term = o->terms.items[0];
+	for (size_t i = 0; i < o->terms.nr; i++)
+		if (!is_fts_term(o->terms.items[i])) {
+			like_term = o->terms.items[i];
+			break;
+		}
+	if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+		strbuf_addstr(&snip, (const char *)sqlite3_column_text(st, 3));
+	else
+		like_snippet(&snip, st, 4, o->documents ? 2 : 3, like_term, o->mark_open, o->mark_close);
+	strbuf_reset(line);
+	if (!strcmp(o->format, "json")) {
+		strbuf_addf(line, "{\"id\":%lld,\"%s\":", (long long)sqlite3_column_int64(st, 0),
+			    o->documents ? "url" : "stage");
+		json_write_string(line, c1, strlen(c1));
+		strbuf_addstr(line, ",\"source\":");
+		json_write_string(line, c2, strlen(c2));
+		strbuf_addstr(line, ",\"snippet\":");
+		json_write_string(line, snip.buf, snip.len);
+		strbuf_addch(line, '}');
+	} else {
+		if (!strcmp(o->format, "table")) {
+			strbuf_addf(line, "%-7lld ", (long long)sqlite3_column_int64(st, 0));
+			size_t w = text_fit(line, c1, strlen(c1), 9);
+			strbuf_addf(line, "%*s ", (int)(9 - w), "");
+			w = text_fit(line, c2, strlen(c2), 14);
+			strbuf_addf(line, "%*s ", (int)(14 - w), "");
+		} else {
+			strbuf_addf(line, "%lld\t%s\t%s\t", (long long)sqlite3_column_int64(st, 0), c1, c2);
+		}
+		/* escape sequences must not be cut, so the snippet is only flattened */
+		for (size_t k = 0; k < snip.len; k++)
+			strbuf_addch(line, snip.buf[k] == '\n' || snip.buf[k] == '\t' ? ' ' : snip.buf[k]);
+	}
+	strbuf_release(&snip);
+}
+
+/* Parses the command line into o. Returns 0, or the exit code after a message. */
+static int parse_search_options(int argc, char **argv, struct search_opts *o)
+{
+	int is_tty = isatty(1);
 	struct option opts[] = {
-		OPT_FLAG('d', "documents", &documents, "search crawled documents instead of records"),
-		OPT_STRING(0, "stage", &stage, "STAGE", "only records at this stage"),
-		OPT_INT('n', "limit", &limit, "N", 1, 1000000, "show at most N results (default 20)"),
-		OPT_CHOICE(0, "format", &format, "table|tsv|json", "output format (default: table on a terminal, else tsv)"),
+		OPT_FLAG('d', "documents", &o->documents, "search crawled documents instead of records"),
+		OPT_STRING(0, "stage", &o->stage, "STAGE", "only records at this stage"),
+		OPT_INT('n', "limit", &o->limit, "N", 1, 1000000, "show at most N results (default 20)"),
+		OPT_CHOICE(0, "format", &o->format, "table|tsv|json", "output format (default: table on a terminal, else tsv)"),
 		OPT_END(),
 	};
-	struct string_list terms = STRING_LIST_INIT, fts_terms = STRING_LIST_INIT, like_terms = STRING_LIST_INIT;
-	struct strbuf sql = STRBUF_INIT, match = STRBUF_INIT, line = STRBUF_INIT;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	struct run run;
-	int rc = EXIT_OK, bind = 1, is_tty = isatty(1);
-	long found = 0;
-
 	argc = parse_options(argc, argv, opts, &search_help);
 	if (argc < 0)
 		return options_exit_code(argc);
-	if (!argc)
-		return usage_error(&search_help, "say what to search for");
-	if (stage && (documents || stage_from_name(stage) < 0))
-		return usage_error(&search_help, documents ? "option '--stage' is for records, not documents"
-							   : "option '--stage' does not know '%s'", stage);
-	if (!format)
-		format = is_tty ? "table" : "tsv";
+	if (o->stage && (o->documents || stage_from_name(o->stage) < 0))
+		return usage_error(&search_help, o->documents ? "option '--stage' is for records, not documents"
+							      : "option '--stage' does not know '%s'", o->stage);
+	if (!o->format)
+		o->format = is_tty ? "table" : "tsv";
+	o->mark_open = !strcmp(o->format, "table") && is_tty ? "\033[1;33m" : "[";
+	o->mark_close = !strcmp(o->format, "table") && is_tty ? "\033[0m" : "]";
 	for (int i = 0; i < argc; i++)
-		string_list_split(&terms, argv[i], ' ');
-	for (size_t i = 0; i < terms.nr; i++)
-		string_list_append(char_count(terms.items[i]) >= 3 ? &fts_terms : &like_terms, terms.items[i]);
-	if (!terms.nr)
+		string_list_split(&o->terms, argv[i], ' ');
+	if (!o->terms.nr)
 		return usage_error(&search_help, "say what to search for");
+	for (size_t i = 0; i < o->terms.nr; i++)
+		o->nfts += is_fts_term(o->terms.items[i]);
+	return 0;
+}
 
+int cmd_search(int argc, char **argv)
+{
+	struct search_opts o = { .limit = 20, .terms = STRING_LIST_INIT };
+	struct strbuf sql = STRBUF_INIT, line = STRBUF_INIT;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct run run;
+	int rc, stale, step;
+	long found = 0;
+
+	rc = parse_search_options(argc, argv, &o);
+	if (rc)
+		goto out;
 	db = corpus_open(corpus_path(), 0);
-	if (!db)
-		return EXIT_FAILURE_;
-	run_begin(&run, db, "search");
-	if (fts_sync(db)) {
+	if (!db) {
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
+	run_begin_read(&run, db, "search");
+	stale = fts_sync(db, 1);
+	if (stale < 0) {
 		rc = run_end(&run, EXIT_FAILURE_, "search index could not be updated");
 		goto out;
 	}
-
-	const char *t = documents ? "documents" : "records";
-	const char *cols = documents ? "d.title, d.text" : "r.instruction, r.input, r.output";
-	int ncols = documents ? 2 : 3;
-	const char *open = !strcmp(format, "table") && is_tty ? "\033[1;33m" : "[";
-	const char *close = !strcmp(format, "table") && is_tty ? "\033[0m" : "]";
-	const char *alias = documents ? "d" : "r";
-
-	strbuf_addf(&sql, "SELECT %s.id, %s, coalesce(s.name, ''), ", alias,
-		    documents ? "coalesce(d.url, '')" : "r.stage");
-	if (fts_terms.nr)
-		strbuf_addf(&sql, "snippet(%s_fts, -1, ?1, ?2, '…', 24), ", t);
-	else
-		strbuf_addstr(&sql, "NULL, ");
-	strbuf_addf(&sql, "%s FROM ", cols);
-	if (fts_terms.nr)
-		strbuf_addf(&sql, "%s_fts JOIN %s %s ON %s.id = %s_fts.rowid ", t, t, alias, alias, t);
-	else
-		strbuf_addf(&sql, "%s %s ", t, alias);
-	strbuf_addf(&sql, "LEFT JOIN sources s ON s.id = %s.source_id WHERE 1", alias);
-	bind = 3;
-	if (fts_terms.nr) {
-		for (size_t i = 0; i < fts_terms.nr; i++) {
-			strbuf_addstr(&match, i ? " AND \"" : "\"");
-			for (const char *p = fts_terms.items[i]; *p; p++) {
-				if (*p == '"')
-					strbuf_addch(&match, '"');
-				strbuf_addch(&match, *p);
-			}
-			strbuf_addch(&match, '"');
-		}
-		strbuf_addf(&sql, " AND %s_fts MATCH ?%d", t, bind++);
-	}
-	for (size_t i = 0; i < like_terms.nr; i++) {
-		strbuf_addstr(&sql, " AND (");
-		for (int c = 0; c < ncols; c++)
-			strbuf_addf(&sql, "%sinstr(lower(%s.%s), lower(?%d))", c ? " OR " : "", alias,
-				    documents ? (c ? "text" : "title") : (c == 0 ? "instruction" : c == 1 ? "input" : "output"),
-				    bind);
-		strbuf_addch(&sql, ')');
-		bind++;
-	}
-	if (stage)
-		strbuf_addf(&sql, " AND r.stage = ?%d", bind++);
-	strbuf_addf(&sql, " ORDER BY %s LIMIT ?%d", fts_terms.nr ? "rank" : "1", bind);
-
+	build_query(&sql, &o, stale);
 	st = corpus_prepare(db, sql.buf);
 	if (!st) {
 		rc = run_end(&run, EXIT_FAILURE_, "search failed");
 		goto out;
 	}
-	bind = 1;
-	sqlite3_bind_text(st, bind++, open, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, bind++, close, -1, SQLITE_STATIC);
-	if (fts_terms.nr)
-		sqlite3_bind_text(st, bind++, match.buf, -1, SQLITE_STATIC);
-	for (size_t i = 0; i < like_terms.nr; i++)
-		sqlite3_bind_text(st, bind++, like_terms.items[i], -1, SQLITE_STATIC);
-	if (stage)
-		sqlite3_bind_text(st, bind++, stage, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, bind, limit);
-
-	if (!strcmp(format, "table"))
-		printf("%-7s %-9s %-14s %s\n", "id", documents ? "url" : "stage", "source", "match");
-	int step;
+	bind_query(st, &o, db);
+	if (!strcmp(o.format, "table"))
+		printf("%-7s %-9s %-14s %s\n", "id", o.documents ? "url" : "stage", "source", "match");
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		struct strbuf snip = STRBUF_INIT;
-		if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-			strbuf_addstr(&snip, (const char *)sqlite3_column_text(st, 3));
-		else
-			like_snippet(&snip, st, 4, ncols, like_terms.items[0], open, close);
-		strbuf_reset(&line);
-		const char *c1 = (const char *)sqlite3_column_text(st, 1);
-		const char *c2 = (const char *)sqlite3_column_text(st, 2);
-		if (!strcmp(format, "json")) {
-			strbuf_addf(&line, "{\"id\":%lld,\"%s\":", (long long)sqlite3_column_int64(st, 0),
-				    documents ? "url" : "stage");
-			json_write_string(&line, c1, strlen(c1));
-			strbuf_addstr(&line, ",\"source\":");
-			json_write_string(&line, c2, strlen(c2));
-			strbuf_addstr(&line, ",\"snippet\":");
-			json_write_string(&line, snip.buf, snip.len);
-			strbuf_addch(&line, '}');
-		} else if (!strcmp(format, "table")) {
-			strbuf_addf(&line, "%-7lld ", (long long)sqlite3_column_int64(st, 0));
-			size_t w = text_fit(&line, c1, strlen(c1), 9);
-			strbuf_addf(&line, "%*s ", (int)(9 - w), "");
-			w = text_fit(&line, c2, strlen(c2), 14);
-			strbuf_addf(&line, "%*s ", (int)(14 - w), "");
-			/* escape sequences must not be cut, so the snippet is only flattened */
-			for (size_t k = 0; k < snip.len; k++)
-				strbuf_addch(&line, snip.buf[k] == '\n' || snip.buf[k] == '\t' ? ' ' : snip.buf[k]);
-		} else {
-			strbuf_addf(&line, "%lld\t%s\t%s\t", (long long)sqlite3_column_int64(st, 0), c1, c2);
-			for (size_t k = 0; k < snip.len; k++)
-				strbuf_addch(&line, snip.buf[k] == '\n' || snip.buf[k] == '\t' ? ' ' : snip.buf[k]);
-		}
+		format_row(&line, st, &o);
 		puts(line.buf);
-		strbuf_release(&snip);
 		found++;
 	}
 	run_count(&run, "found", found);
+	if (stale)
+		run_count(&run, "index_behind", 1);
 	if (step != SQLITE_DONE) {
 		error("search failed: %s", sqlite3_errmsg(db));
 		rc = run_end(&run, EXIT_FAILURE_, "search failed");
 	} else {
-		rc = run_end(&run, EXIT_OK, "%ld %s%s found%s", found, documents ? "document" : "record",
-			     found == 1 ? "" : "s",
-			     found == limit ? " (limit reached; --limit shows more)" : "");
+		rc = run_end(&run, EXIT_OK, "%ld %s%s found%s%s", found, o.documents ? "document" : "record",
+			     found == 1 ? "" : "s", found == o.limit ? " (limit reached; --limit shows more)" : "",
+			     stale ? " (a writer holds the corpus: newest rows scanned, not indexed)" : "");
 	}
 out:
 	sqlite3_finalize(st);
 	corpus_close(db);
 	strbuf_release(&sql);
-	strbuf_release(&match);
 	strbuf_release(&line);
-	string_list_clear(&terms);
-	string_list_clear(&fts_terms);
-	string_list_clear(&like_terms);
+	string_list_clear(&o.terms);
 	return rc;
 }

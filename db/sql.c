@@ -298,7 +298,10 @@ int cmd_sql(int argc, char **argv)
 	db = corpus_open(corpus_path(), 0);
 	if (!db)
 		return EXIT_FAILURE_;
-	run_begin(&run, db, "sql");
+	if (write)
+		run_begin(&run, db, "sql");
+	else
+		run_begin_read(&run, db, "sql");
 	if (!write) {
 		corpus_exec(db, "PRAGMA query_only = 1");
 		sqlite3_set_authorizer(db, deny_attach, NULL);
@@ -399,7 +402,7 @@ int cmd_stats(int argc, char **argv)
 	db = corpus_open(corpus_path(), 0);
 	if (!db)
 		return EXIT_FAILURE_;
-	run_begin(&run, db, "stats");
+	run_begin_read(&run, db, "stats");
 
 	int64_t total = corpus_int(db, "SELECT count(*) FROM records");
 	int64_t docs = corpus_int(db, "SELECT count(*) FROM documents");

@@ -1,10 +1,13 @@
 /*
- * file.c - reading a whole file with a limit, writing one atomically.
+ * file.c - reading a whole file with a limit, writing one atomically, and
+ * removing the temporaries of writers that died before their rename.
  */
 #include "file.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,4 +91,35 @@ out:
 	fclose(in);
 	free(tmp);
 	return rc;
+}
+
+int remove_stale_temps(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path + 1)) : xstrdup(".");
+	char *prefix = xstrfmt("%s.tmp-", slash ? slash + 1 : path);
+	size_t plen = strlen(prefix);
+	DIR *d = opendir(*dir ? dir : "/");
+	struct dirent *e;
+	int removed = 0;
+	while (d && (e = readdir(d))) {
+		char *end;
+		long pid;
+		if (strncmp(e->d_name, prefix, plen))
+			continue;
+		errno = 0;
+		pid = strtol(e->d_name + plen, &end, 10);
+		if (errno || *end || end == e->d_name + plen || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		char *full = xstrfmt("%s%s", slash ? dir : "", e->d_name);
+		if (!unlink(full))
+			removed++;
+		free(full);
+	}
+	if (d)
+		closedir(d);
+	free(dir);
+	free(prefix);
+	return removed;
 }

@@ -32,4 +32,10 @@ int write_file_atomic(const char *path, const void *data, size_t len);
  */
 int copy_file(const char *from, const char *to);
 
+/*
+ * Removes "path.tmp-PID" files beside path whose process PID is gone (a
+ * writer killed before its rename). Returns how many were removed.
+ */
+int remove_stale_temps(const char *path);
+
 #endif
