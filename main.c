@@ -17,6 +17,7 @@
 #include "model/model.h"
 #include "model/tokenizer.h"
 #include "pipeline/pipeline.h"
+#include "serve/serve.h"
 
 static int cmd_help(int argc, char **argv);
 
@@ -57,6 +58,7 @@ static const struct command_entry {
 	{ "merge", cmd_merge, "fold a LoRA adapter into its base model (a whole checkpoint)" },
 	{ "eval", cmd_eval, "mean loss and perplexity of base models on a test file" },
 	{ "chat", cmd_chat, "talk to a model: one prompt or a conversation on stdin" },
+	{ "serve", cmd_serve, "serve models over an OpenAI-compatible HTTP API (chat, completions, adapters)" },
 	{ "help", cmd_help, "show help for winnow or a command" },
 };
 
