@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "serve.h"
 #include "../lib/json.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 
 #include <stdarg.h>
@@ -383,6 +384,15 @@ struct job *api_handle(struct server *s, const struct http_request *req, struct 
 	return new_job(s, req, chat, out, ka);
 }
 
+/* Model text as a JSON string; bytes that are not UTF-8 become U+FFFD. */
+static void write_text(struct strbuf *out, const char *s, size_t len)
+{
+	struct strbuf valid = STRBUF_INIT;
+	text_append_valid(&valid, s, len);
+	json_write_string(out, valid.buf, valid.len);
+	strbuf_release(&valid);
+}
+
 /* {"id":..,"object":..,"created":..,"model":.., */
 static void open_object(const struct job *j, const char *object, struct strbuf *out)
 {
@@ -408,7 +418,7 @@ static void sse_event(const struct job *j, const char *text, size_t len, const c
 	if (j->chat && (text || role))
 		strbuf_addstr(out, "\"content\":");
 	if (text || role || !j->chat)
-		json_write_string(out, text ? text : "", text ? len : 0);
+		write_text(out, text ? text : "", text ? len : 0);
 	if (j->chat)
 		strbuf_addch(out, '}');
 	strbuf_addstr(out, ",\"logprobs\":null,\"finish_reason\":");
@@ -457,7 +467,7 @@ void api_job_end(const struct job *j, struct strbuf *out, int keep_alive)
 	open_object(j, j->chat ? "chat.completion" : "text_completion", &body);
 	strbuf_addstr(&body, j->chat ? ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":"
 		      : ",\"choices\":[{\"index\":0,\"text\":");
-	json_write_string(&body, j->d.text.buf, j->d.text.len);
+	write_text(&body, j->d.text.buf, j->d.text.len);
 	strbuf_addf(&body, "%s,\"logprobs\":null,\"finish_reason\":\"%s\"}],", j->chat ? "}" : "", finish);
 	add_usage(j, &body);
 	strbuf_addstr(&body, "}\n");

@@ -40,8 +40,8 @@ void engine_free(struct server *s)
 
 int engine_submit(struct server *s, struct job *j)
 {
-	if (s->queued >= s->lim.queue)
-		return -1;
+	if (s->queued >= s->lim.queue && s->running + s->queued >= s->lim.parallel)
+		return -1;	/* neither a free slot nor room to wait */
 	j->slot = -1;
 	j->next = NULL;
 	if (s->queue_tail)

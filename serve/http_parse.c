@@ -136,7 +136,7 @@ enum http_parse_status http_parse_request(const char *buf, size_t len, size_t ma
 	int minor = 1, chunked = 0, rc;
 
 	memset(req, 0, sizeof(*req));
-	while (len && (buf[0] == '\r' || buf[0] == '\n'))	/* stray CRLF between requests */
+	if (len && (buf[0] == '\r' || buf[0] == '\n'))	/* stray CRLF between requests */
 		return HTTP_PARSE_BAD;
 	hend = header_end(buf, len < max_header ? len : max_header);
 	if (!hend)
