@@ -146,5 +146,24 @@ is "$(printf '%s\n' "$out" | valid)" "$want" "winnow llm ask --model joiner equa
 run llm ask --provider openai --base-url "$URL" --api-key-env SERVE_KEY --model joiner --temperature 0 \
 	--answer-tokens 12 --no-cache --stream "Join river and cloud."
 is "$(printf '%s\n' "$out" | valid)" "$want" "and streamed too"
+
+# generate, judge and fix pointed at the server: the calls go through (a random model's answers
+# are not the JSON they ask for, so they are counted unreadable, not failed)
+LOCAL="--provider openai --base-url $URL --api-key-env SERVE_KEY --model joiner --answer-tokens 24"
+run task add luck --prompt "$FIXTURES/llm/luck_prompt.txt" --seeds "$FIXTURES/llm/luck_seeds.txt"
+run generate luck --n 2 --batch 2 --parallel 2 $LOCAL
+is "$rc" 0 "generate against winnow serve"
+unlike "$err" "failed" "no call failed"
+like "$err" "calls" "and it says what it did"
+run import "$FIXTURES/annotate/records.jsonl"
+run clean
+run dedupe
+run judge $LOCAL --where "id = 3"
+is "$rc" 0 "judge against winnow serve"
+like "$err" "judged by llm:joiner: 0 approved, 0 need a fix, 0 rejected, 1 unreadable, 0 failed" "every call answered"
+"$WINNOW" sql --write "UPDATE records SET stage = 'rejected', reason = 'needs-fix' WHERE id IN (1, 2)" 2>/dev/null
+run fix $LOCAL
+is "$rc" 0 "fix against winnow serve"
+like "$err" "2 unreadable, 0 failed" "every call answered"
 stop_server
 done_testing
