@@ -197,18 +197,17 @@ static int cut_at_stop(struct strbuf *text, const char *const *stops)
 	return 1;
 }
 
-int decode_step(struct decode *d, const struct generator *g, size_t *from, size_t *to)
+int decode_pick(struct decode *d, const struct generator *g, size_t *from, size_t *to)
 {
-	int32_t tok;
 	*from = *to = d->emitted;
 	if (d->finish)
 		goto ended;
-	tok = sampler_next(d->sampler, d->logits, g->m->cfg.vocab);
-	if (is_stop_id(g, tok)) {
+	d->next = sampler_next(d->sampler, d->logits, g->m->cfg.vocab);
+	if (is_stop_id(g, d->next)) {
 		d->finish = "stop";
 		goto ended;
 	}
-	token_ids_push(&d->gen, tok);
+	token_ids_push(&d->gen, d->next);
 	strbuf_reset(&d->text);
 	if (tokenizer_decode(g->tok, d->gen.ids, d->gen.n, 0, &d->text))
 		return -1;
@@ -218,9 +217,6 @@ int decode_step(struct decode *d, const struct generator *g, size_t *from, size_
 		d->finish = "length";
 	if (d->finish)
 		goto ended;
-	if (model_forward(g->m, d->cache, &tok, 1, NULL, d->logits))
-		return -1;
-	token_ids_push(d->cached, tok);
 	*to = printable(&d->text, d->stops);
 	if (*to < *from)
 		*to = *from;
@@ -230,6 +226,22 @@ ended:
 	*to = d->text.len > d->emitted ? d->text.len : d->emitted;
 	d->emitted = *to;
 	return 1;
+}
+
+void decode_ran(struct decode *d)
+{
+	token_ids_push(d->cached, d->next);
+}
+
+int decode_step(struct decode *d, const struct generator *g, size_t *from, size_t *to)
+{
+	int rc = decode_pick(d, g, from, to);
+	if (rc)
+		return rc;
+	if (model_forward(g->m, d->cache, &d->next, 1, NULL, d->logits))
+		return -1;
+	decode_ran(d);
+	return 0;
 }
 
 void decode_release(struct decode *d)

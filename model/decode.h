@@ -75,6 +75,7 @@ struct decode {
 	size_t prompt_tokens, reused;	/* prompt length, positions taken from the cache */
 	const char *finish;		/* NULL while running, then "stop" or "length" */
 	float *logits;			/* (V) */
+	int32_t next;			/* the token decode_pick chose, to run */
 };
 
 /* Stop strings of the template of g followed by extra (may be NULL), at most DECODE_MAX_STOPS. */
@@ -93,6 +94,16 @@ int decode_start(struct decode *d, const struct generator *g, const struct token
  * while the reply goes on, 1 when it has ended (finish set), -1 on error.
  */
 int decode_step(struct decode *d, const struct generator *g, size_t *from, size_t *to);
+
+/*
+ * decode_step in two halves, so a caller can run the chosen tokens of
+ * several replies in one model_forward_batch: decode_pick chooses d->next
+ * and hands out text as decode_step does (1 = ended, nothing to run);
+ * after d->next has run into d->cache with its logits in d->logits,
+ * decode_ran records it.
+ */
+int decode_pick(struct decode *d, const struct generator *g, size_t *from, size_t *to);
+void decode_ran(struct decode *d);
 
 void decode_release(struct decode *d);
 

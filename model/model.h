@@ -76,6 +76,14 @@ void kv_cache_free(struct kv_cache *c);
  */
 int model_forward(struct model *m, struct kv_cache *c, const int32_t *tokens, int n,
 		  float *hidden, float *logits);
+/*
+ * One token for each of B sequences, each with its own cache (batch.c):
+ * tokens[b] runs at position caches[b]->len, logits (B, V) receive each
+ * one's next-token logits. Equal to B model_forward calls up to rounding.
+ * Returns 0, or -1 after printing an error with every cache unchanged.
+ */
+int model_forward_batch(struct model *m, struct kv_cache **caches, const int32_t *tokens, int B,
+			float *logits);
 /* logits (n, V) = hidden (n, D) · lm_headᵀ. */
 void model_logits(struct model *m, const float *hidden, int n, float *logits);
 

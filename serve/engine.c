@@ -143,8 +143,47 @@ static void start_queued(struct server *s)
 	}
 }
 
+/*
+ * Runs the tokens picked for the jobs of one model: alone through
+ * model_forward (exactly what `winnow chat` computes), several through
+ * model_forward_batch. Jobs whose step fails are ended.
+ */
+static void run_picked(struct server *s, struct job **jobs, int n)
+{
+	struct generator *g = &jobs[0]->model->g;
+	int V = g->m->cfg.vocab, rc;
+	if (n == 1) {
+		rc = model_forward(g->m, jobs[0]->d.cache, &jobs[0]->d.next, 1, NULL, jobs[0]->d.logits);
+	} else {
+		struct kv_cache **caches = xmalloc((size_t)n * sizeof(*caches));
+		int32_t *tokens = xmalloc((size_t)n * sizeof(*tokens));
+		float *logits = xmalloc((size_t)n * V * sizeof(float));
+		for (int i = 0; i < n; i++) {
+			caches[i] = jobs[i]->d.cache;
+			tokens[i] = jobs[i]->d.next;
+		}
+		rc = model_forward_batch(g->m, caches, tokens, n, logits);
+		for (int i = 0; !rc && i < n; i++)
+			memcpy(jobs[i]->d.logits, logits + (size_t)i * V, (size_t)V * sizeof(float));
+		free(caches);
+		free(tokens);
+		free(logits);
+	}
+	for (int i = 0; i < n; i++) {
+		if (rc) {
+			jobs[i]->d.finish = "error";
+			finish(s, jobs[i], conn_out(jobs[i]->conn));
+		} else {
+			decode_ran(&jobs[i]->d);
+		}
+	}
+}
+
 int engine_round(struct server *s)
 {
+	struct job **picked = xmalloc((size_t)s->lim.parallel * sizeof(*picked));
+	struct job **group = xmalloc((size_t)s->lim.parallel * sizeof(*group));
+	int npicked = 0;
 	start_queued(s);
 	for (int i = 0; i < s->lim.parallel; i++) {
 		struct job *j = s->slots[i].job;
@@ -156,7 +195,7 @@ int engine_round(struct server *s)
 		out = conn_out(j->conn);
 		if (out->len > SERVE_OUT_PAUSE)
 			continue;	/* the client reads slowly: wait for it */
-		rc = decode_step(&j->d, &j->model->g, &from, &to);
+		rc = decode_pick(&j->d, &j->model->g, &from, &to);
 		if (rc < 0) {
 			j->d.finish = "error";
 			rc = 1;
@@ -165,6 +204,18 @@ int engine_round(struct server *s)
 			api_job_chunk(j, j->d.text.buf + from, to - from, out);
 		if (rc)
 			finish(s, j, out);
+		else
+			picked[npicked++] = j;
 	}
+	for (int m = 0; m < s->nmodels && npicked; m++) {	/* one batch per model */
+		int n = 0;
+		for (int i = 0; i < npicked; i++)
+			if (picked[i]->model == &s->models[m])
+				group[n++] = picked[i];
+		if (n)
+			run_picked(s, group, n);
+	}
+	free(group);
+	free(picked);
 	return s->running + s->queued;
 }
