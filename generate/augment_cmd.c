@@ -1,13 +1,17 @@
 /*
  * augment_cmd.c - `winnow augment`: each chosen record yields K
  * variants written by the LLM platform - a paraphrase, a deeper or broader
- * Evol-Instruct rewrite, or a translation - stored as raw records with
- * origin augment and the record as their parent. Variant k of a record is
- * request sample k, so a re-run gets its answers from the cache and adds
- * nothing twice.
+ * Evol-Instruct rewrite, a translation, or one of the six expansion
+ * directions Baidu Qianfan's data augmentation offers - stored as raw
+ * records with origin augment and the record as their parent. Variant k
+ * of a record is request sample k, so a re-run gets its answers from the
+ * cache and adds nothing twice. A variant of the six directions is kept
+ * only when its instruction's character ROUGE-L against the source's is at
+ * most 0.7 (generate's rule): a near copy adds nothing.
  */
 #include "generate_internal.h"
 #include "../db/corpus.h"
+#include "../dedupe/dedupe.h"
 #include "../lib/options.h"
 #include "../lib/text.h"
 #include "../lib/util.h"
@@ -24,29 +28,58 @@ struct source_record {
 struct augmenting {
 	sqlite3 *db;
 	struct record_inserter ins;
-	const char *method;
-	long added, present, unusable, truncated;
+	const struct method *method;
+	long added, present, unusable, truncated, too_similar;
 	int failed;
 };
 
+#define ROUGE_MAX 0.7	/* a variant closer than this to its source is a near copy */
+
 static const struct method {
 	const char *name, *instructions;
+	int rouge_filter;	/* drop variants too similar to the source (ROUGE-L > ROUGE_MAX) */
 } methods[] = {
 	{ "paraphrase",
 	  "Rewrite the instruction below so that it asks for exactly the same thing in different words. "
 	  "Keep its language (Chinese stays Chinese). Keep the output's content; change its wording only "
-	  "where the new instruction needs it." },
+	  "where the new instruction needs it.", 0 },
 	{ "evol-deepen",
 	  "Rewrite the instruction below into a harder version of itself: add a constraint or requirement, "
 	  "make it more concrete, or require more steps of reasoning. It must stay reasonable and answerable "
-	  "by a person, in the same language. Then write a complete, correct output for the new instruction." },
+	  "by a person, in the same language. Then write a complete, correct output for the new instruction.", 0 },
 	{ "evol-broaden",
 	  "Write a brand-new instruction in the same domain as the one below, on a different and less common "
 	  "topic, of similar length and difficulty, in the same language. Then write a complete, correct "
-	  "output for it." },
+	  "output for it.", 0 },
 	{ "translate",
 	  "Translate the instruction, input and output below into %s. Keep the meaning, formatting, numbers "
-	  "and names; translate naturally, not word for word." },
+	  "and names; translate naturally, not word for word.", 0 },
+	/* Qianfan's six directions (同类泛化, 同义泛化, 增加约束, 复杂场景变换, 考察方向变换, 前提条件变换) */
+	{ "same-kind",
+	  "Write a new instruction of the same kind as the one below: the same type of task in the same domain, "
+	  "about different specific content. Same language, similar length. Then write a complete, correct "
+	  "output for it.", 1 },
+	{ "synonym",
+	  "Say the instruction below again in clearly different words and sentence structure, so that it asks "
+	  "for exactly the same thing (use synonyms, reorder, change the phrasing; do not keep long stretches of "
+	  "the original). Same language. Keep the output's content, reworded only where the new instruction "
+	  "needs it.", 1 },
+	{ "constraint",
+	  "Add one or two explicit constraints to the instruction below (a required format, a length, an "
+	  "audience, a condition the answer must respect), in the same language. Then write a complete, correct "
+	  "output that satisfies every constraint.", 1 },
+	{ "scenario",
+	  "Move the instruction below into a more complex, concrete real-life scenario: who is asking, in what "
+	  "situation, with which details that matter to the answer. Same language. Then write a complete, "
+	  "correct output for that scenario.", 1 },
+	{ "focus",
+	  "Keep the subject of the instruction below but ask about a different aspect of it: another point of "
+	  "knowledge or another skill it can test. Same language, similar difficulty. Then write a complete, "
+	  "correct output for it.", 1 },
+	{ "premise",
+	  "Change a premise of the instruction below (its starting situation, an assumption or a given fact) so "
+	  "that the right answer changes too. Same language. Then write a complete, correct output for the new "
+	  "premise.", 1 },
 };
 
 static int has_cjk(const char *s)
@@ -69,6 +102,8 @@ static char *build_prompt(const struct method *m, const struct source_record *re
 		strbuf_addf(&p, m->instructions, to ? to : has_cjk(rec->instruction) ? "English" : "Chinese (简体中文)");
 	else
 		strbuf_addstr(&p, m->instructions);
+	if (m->rouge_filter)
+		strbuf_addstr(&p, " Word the new instruction freshly: a near copy of the original is thrown away.");
 	if (variants > 1)
 		strbuf_addf(&p, " This is variant %d of %ld: make it differ from the others.", k + 1, variants);
 	json_object_set_new(obj, "instruction", json_string(rec->instruction));
@@ -112,8 +147,11 @@ static int on_variant(struct llm_request *req, void *ctx)
 	strbuf_trim(&input);
 	strbuf_trim(&out);
 	if (!in.len || !out.len ||
-	    (!strcmp(in.buf, rec->instruction) && !strcmp(a->method, "paraphrase"))) {
+	    (!strcmp(in.buf, rec->instruction) && !strcmp(a->method->name, "paraphrase"))) {
 		a->unusable++;
+	} else if (a->method->rouge_filter &&
+		   rouge_l(in.buf, in.len, rec->instruction, strlen(rec->instruction)) > ROUGE_MAX) {
+		a->too_similar++;
 	} else {
 		struct record r = { in.buf, input.buf, out.buf, rec->system, "[]",
 				    in.len, input.len, out.len, strlen(rec->system), 2 };
@@ -149,6 +187,15 @@ static const struct command_help augment_help = {
 	"  evol-broaden  a new request in the same domain, rarer topic, and its answer\n"
 	"  translate     instruction, input and output in another language (--to; default\n"
 	"                English for Chinese records, Chinese otherwise)\n"
+	"The six expansion directions of Baidu Qianfan's data augmentation, each with its\n"
+	"answer; a variant whose instruction is too similar to the source's (character\n"
+	"ROUGE-L > 0.7) is dropped and counted:\n"
+	"  same-kind     同类泛化: a new request of the same kind, other content\n"
+	"  synonym       同义泛化: the same request in clearly different words\n"
+	"  constraint    增加约束: the request with added constraints\n"
+	"  scenario      复杂场景变换: the request inside a complex, concrete scenario\n"
+	"  focus         考察方向变换: the same subject, another aspect tested\n"
+	"  premise       前提条件变换: a changed premise, so a changed answer\n"
 	"Records are chosen with --where (an SQL condition on the records table); the\n"
 	"default is stage IN ('unique','approved'). Each variant keeps the record as its\n"
 	"parent (records.parent_id) and its task. Run again: answers come from the cache\n"
@@ -172,8 +219,8 @@ static int augment_parse_options(int argc, char **argv, struct augment_options *
 	o->variants = 1;
 	llm_options_init(&o->llm);
 	struct option opts[] = {
-		OPT_CHOICE('m', "method", &o->method_name, "paraphrase|evol-deepen|evol-broaden|translate",
-			   "how to make variants (required)"),
+		OPT_CHOICE('m', "method", &o->method_name, "paraphrase|evol-deepen|evol-broaden|translate|same-kind|"
+			   "synonym|constraint|scenario|focus|premise", "how to make variants (required)"),
 		OPT_INT('n', "n", &o->variants, "K", 1, 100, "variants per record (default 1)"),
 		OPT_STRING('w', "where", &o->where, "SQL", "which records (default: stage IN ('unique','approved'))"),
 		OPT_STRING(0, "to", &o->to, "LANGUAGE", "translate: the target language"),
@@ -187,7 +234,8 @@ static int augment_parse_options(int argc, char **argv, struct augment_options *
 	if (argc)
 		return usage_error(&augment_help, "augment takes no arguments; choose records with --where");
 	if (!o->method_name)
-		return usage_error(&augment_help, "say how to augment: --method paraphrase|evol-deepen|evol-broaden|translate");
+		return usage_error(&augment_help, "say how to augment: --method paraphrase|evol-deepen|evol-broaden|"
+				   "translate|same-kind|synonym|constraint|scenario|focus|premise");
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (!strcmp(methods[i].name, o->method_name))
 			o->method = &methods[i];
@@ -265,6 +313,11 @@ static int augment_all(struct command *cmd, const struct augment_options *o, str
 	if (a->truncated)
 		warning("%ld answer%s cut off at the token limit; raise --answer-tokens", a->truncated,
 			a->truncated == 1 ? " was" : "s were");
+	if (a->too_similar)
+		warning("%ld variant%s too similar to %s source (ROUGE-L > %.1f) and dropped; run again with "
+			"--no-cache, or a higher --temperature", a->too_similar, a->too_similar == 1 ? " was" : "s were",
+			a->too_similar == 1 ? "its" : "their", ROUGE_MAX);
+	run_count(&cmd->run, "too_similar", a->too_similar);
 	run_count(&cmd->run, "records", (int64_t)nrec);
 	run_count(&cmd->run, "added", a->added);
 	run_count(&cmd->run, "present", a->present);
@@ -301,7 +354,7 @@ int cmd_augment(int argc, char **argv)
 		return rc;
 	memset(&a, 0, sizeof(a));
 	a.db = cmd.db;
-	a.method = o.method->name;
+	a.method = o.method;
 	st = augment_select(cmd.db, &o);
 	if (!st)
 		return command_end(&cmd, EXIT_USAGE, "nothing augmented");

@@ -42,6 +42,27 @@ is "$rc" 0 "an answer without a usable variant is not an error"
 like "$err" "no usable variant" "but it is reported"
 like "$(prompt_of 1)" "harder version" "evol-deepen asks for a harder version"
 
+# Qianfan's six directions: each asks its own way, and a near copy of the source is dropped
+fake_llm '{"rules": [
+  {"match": "variant 1 of 2", "content": "{\"instruction\": \"如何重置路由器的密码？\", \"output\": \"按住复位键十秒。\"}"},
+  {"match": "variant 2 of 2", "content": "{\"instruction\": \"家里的无线网络名称应该怎样修改？\", \"output\": \"登录管理页面，在无线设置里改名称。\"}"}]}'
+run augment --method same-kind --n 2 --where "id = 1" $LLM
+is "$rc" 0 "augment --method same-kind"
+is "$(sql "SELECT group_concat(instruction) FROM records WHERE origin = 'augment' AND llm_call_id IN (SELECT id FROM llm_calls WHERE task = 'augment:same-kind')")" \
+	"家里的无线网络名称应该怎样修改？" "the new request is kept, the near copy of the source (ROUGE-L > 0.7) is not"
+like "$err" "1 variant was too similar to its source (ROUGE-L > 0.7)" "and the dropped one is counted"
+is "$(sql "SELECT json_extract(counts, '$.too_similar') FROM runs WHERE command = 'augment' ORDER BY id DESC LIMIT 1")" 1 \
+	"in the run's counts too"
+like "$(prompt_of 1)" "same kind" "same-kind (同类泛化) asks for a request of the same kind"
+like "$(prompt_of 1)" "near copy of the original is thrown away" "and warns against near copies"
+fake_llm '{"default": {"content": "{\"instruction\": \"x\", \"output\": \"y\"}"}}'
+for m in synonym:"different words and sentence structure" constraint:"explicit constraints" \
+	 scenario:"complex, concrete real-life scenario" focus:"different aspect" premise:"Change a premise"; do
+	run augment --method "${m%%:*}" --where "id = 2" $LLM
+	like "$(prompt_of "$(calls)")" "${m#*:}" "--method ${m%%:*} asks for it"
+done
+is "$(sql "SELECT count(*) FROM records WHERE instruction = 'x'")" 1 "a variant unlike its source is kept once"
+
 run augment --method evol-broaden --where "id = 1; DROP TABLE records" $LLM
 is "$rc" 2 "--where with a second statement is refused"
 is "$(sql "SELECT count(*) FROM records WHERE id = 1")" 1 "and does nothing"
