@@ -18,6 +18,8 @@
 #
 # The LLM stage runs when WINNOW_LLM_PROVIDER (and that platform's key) is
 # set; DEMO_LLM_BASE_URL and DEMO_LLM_MODEL pass --base-url and --model.
+# Without one it shows the generation loop against a local stand-in
+# (demo/llm/standin.sh), in a corpus of its own.
 #
 # Exits non-zero as soon as a winnow command fails (LLM calls excepted: a
 # platform that is down or out of quota is reported and the demo goes on).
@@ -50,7 +52,8 @@ stop_server() {
 		SERVER_PID=
 	fi
 }
-trap 'stop_server; rm -f "$ERRORS"' EXIT
+. "$HERE/llm/standin.sh"
+trap 'stop_server; stop_standin; rm -f "$ERRORS"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
@@ -306,7 +309,9 @@ llm_ran=no
 if ! has_command generate && ! has_command judge; then
 	not_yet "generate, judge and fix are not in this build yet; skipping"
 elif [ -z "${WINNOW_LLM_PROVIDER:-}" ]; then
-	not_yet "skipped: generate, judge and fix need an LLM. To run them here, set WINNOW_LLM_PROVIDER and its key, e.g. WINNOW_LLM_PROVIDER=deepseek DEEPSEEK_API_KEY=... make demo (zhipu takes ZHIPUAI_API_KEY; ollama needs none)"
+	standin_loop
+	echo
+	not_yet "To run generate, judge and fix with a real model, set WINNOW_LLM_PROVIDER and its key, e.g. WINNOW_LLM_PROVIDER=deepseek DEEPSEEK_API_KEY=... make demo (zhipu takes ZHIPUAI_API_KEY; ollama needs none)"
 else
 	llm_opts=()
 	[ -n "${DEMO_LLM_BASE_URL:-}" ] && llm_opts+=(--base-url "$DEMO_LLM_BASE_URL")

@@ -308,10 +308,23 @@ chmod +x "$T/no-export-winnow"
 DEMO_FAST=1 DEMO_OUT=$T/nollm WINNOW=$T/no-export-winnow bash "$ROOT/demo/run.sh" >"$T/nollm.out" 2>/dev/null
 nollm=$(sed -n '/Grow and review/,/Export/p' "$T/nollm.out")
 if has_command generate; then
-	like "$nollm" "set WINNOW_LLM_PROVIDER" "without an LLM, one line says how to turn generate, judge and fix on"
-	is "$(printf '%s\n' "$nollm" | grep -c .)" 3 "and only one line"
+	like "$nollm" "set WINNOW_LLM_PROVIDER" "without an LLM, a line says how to turn generate, judge and fix on"
+	like "$nollm" "against a LOCAL STAND-IN" "and the loop runs against a local stand-in, labelled as such"
+	like "$nollm" "answers are canned, not written by a model" "saying its answers are canned"
+	like "$nollm" "stops at 20 records" "the first generate stops at 20"
+	like "$nollm" "18 accepted, 2 rejected" "the questions are reviewed through export/import before answer"
+	S=$T/nollm/standin.db
+	is "$(WINNOW_DB=$S sql "SELECT kind || ':' || text FROM feedback")" "question:不要涉及赌博" "the note became a question rule"
+	is "$(WINNOW_DB=$S sql "SELECT count(*) FROM llm_calls WHERE task = 'generate:luck' AND request LIKE '%不要涉及赌博%'")" 1 \
+		"the next generate carried it"
+	is "$(WINNOW_DB=$S sql "SELECT count(*) FROM records WHERE stage = 'rejected' AND output = ''")" 2 \
+		"the rejected questions were never answered"
+	is "$(WINNOW_DB=$S sql "SELECT count(*) FROM records WHERE stage = 'raw' AND output = ''")" 0 "the others were"
+	is "$(WINNOW_DB=$S sql "SELECT count(*) FROM llm_calls WHERE task = 'answer:luck' AND request LIKE '%先把简历更新好%'")" \
+		"$(WINNOW_DB=$S sql "SELECT count(*) FROM llm_calls WHERE task = 'answer:luck'")" "every answer request showed the seeds' answers"
 	is "$(WINNOW_DB=$T/nollm/demo.db sql "SELECT count(*) FROM records WHERE origin <> 'crawl' AND origin <> 'import'")" 0 \
-		"and no LLM records are made"
+		"and the demo's own corpus gets no stand-in records"
+	port_closed "$(cat "$T/nollm/standin/port")"; ok $? "the stand-in is stopped afterwards"
 fi
 
 # ---- a failure stops the server too ----
