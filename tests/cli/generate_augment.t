@@ -20,7 +20,7 @@ is "$(sql "SELECT count(*) FROM records WHERE origin = 'augment' AND parent_id =
 	"two raw records with origin augment, their parent and their call"
 like "$(prompt_of 1)" "如何重置路由器密码" "the prompt carries the record"
 like "$(prompt_of 1)" "different words" "and the method's instructions"
-like "$(prompt_of 2)" "variant 2 of 2" "variants are asked to differ"
+like "$(received)" "variant 2 of 2" "variants are asked to differ (in whichever request arrived second)"
 is "$(received '"response_format" in r["body"]' | sort -u)" "True" "JSON mode is used"
 
 run augment --method paraphrase --n 2 --where "id = 1" $LLM
