@@ -175,7 +175,7 @@ struct fix_options {
 	long limit, max_rounds, json_retries;
 };
 
-/* Returns 0 when the options are usable, else the exit code (usage printed). */
+/* Returns OPTIONS_GO_ON, or the exit code after --help or a usage error. */
 static int fix_parse_options(int argc, char **argv, struct fix_options *o)
 {
 	struct record_filter *f = &o->filter;
@@ -200,7 +200,7 @@ static int fix_parse_options(int argc, char **argv, struct fix_options *o)
 		return options_exit_code(argc);
 	if (argc > 0)
 		return usage_error(&fix_help, "fix takes no arguments (did you mean --task %s?)", argv[0]);
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 static void flawed_free(void *data)
@@ -263,7 +263,7 @@ int cmd_fix(int argc, char **argv)
 	long at_limit = 0;
 	int rc;
 
-	if ((rc = fix_parse_options(argc, argv, &o)))
+	if ((rc = fix_parse_options(argc, argv, &o)) != OPTIONS_GO_ON)
 		return rc;
 	if ((rc = command_begin(&cmd, "fix", COMMAND_CREATE)))
 		return rc;

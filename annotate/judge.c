@@ -219,7 +219,7 @@ struct judge_options {
 	int calibrate;
 };
 
-/* Returns 0 when the options are usable, else the exit code (usage printed). */
+/* Returns OPTIONS_GO_ON, or the exit code after --help or a usage error. */
 static int judge_parse_options(int argc, char **argv, struct judge_options *o)
 {
 	struct record_filter *f = &o->filter;
@@ -250,7 +250,7 @@ static int judge_parse_options(int argc, char **argv, struct judge_options *o)
 		return options_exit_code(argc);
 	if (argc > 0)
 		return usage_error(&judge_help, "judge takes no arguments (did you mean --task %s?)", argv[0]);
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 /* Reads the records to judge into jobs. Returns 0 or an exit code. */
@@ -330,7 +330,7 @@ int cmd_judge(int argc, char **argv)
 	struct command cmd;
 	int rc;
 
-	if ((rc = judge_parse_options(argc, argv, &o)))
+	if ((rc = judge_parse_options(argc, argv, &o)) != OPTIONS_GO_ON)
 		return rc;
 	if (o.rubric_path ? rubric_load(&rubric, o.rubric_path) : (rubric_default(&rubric), 0))
 		return EXIT_DATAERR;

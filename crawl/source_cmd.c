@@ -85,7 +85,7 @@ struct source_add_options {
 	int ignore_robots;
 };
 
-/* Parses the options into o. Returns 0, or the exit code (usage printed). */
+/* Parses the options into o. Returns OPTIONS_GO_ON, or the exit code after --help or a usage error. */
 static int source_add_parse(int argc, char **argv, struct source_add_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -123,7 +123,7 @@ static int source_add_parse(int argc, char **argv, struct source_add_options *o)
 		return usage_error(&add_help, "--url is required");
 	if (o->qa_input && !o->qa_q)
 		return usage_error(&add_help, "--qa-input needs --qa");
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 /* Checks the options and builds the rules. Returns 0, or the exit code (message printed). */
@@ -207,12 +207,14 @@ static int source_add(int argc, char **argv)
 
 	site_rules_init(&rules);
 	rc = source_add_parse(argc, argv, &o);
-	if (!rc)
-		rc = source_add_rules(&o, &rules);
+	if (rc != OPTIONS_GO_ON)
+		goto out;
+	rc = source_add_rules(&o, &rules);
 	if (!rc)
 		rc = command_begin(&cmd, "source add", COMMAND_CREATE);
 	if (!rc)
 		rc = source_store(&cmd, o.name, &rules);
+out:
 	site_rules_release(&rules);
 	string_list_clear(&o.sitemaps);
 	string_list_clear(&o.allow);

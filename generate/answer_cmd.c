@@ -98,7 +98,7 @@ struct answer_options {
 	int keep_system;
 };
 
-/* Returns 0 when the options are usable, else the exit code (usage printed). */
+/* Returns OPTIONS_GO_ON, or the exit code after --help or a usage error. */
 static int answer_parse_options(int argc, char **argv, struct answer_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -119,7 +119,7 @@ static int answer_parse_options(int argc, char **argv, struct answer_options *o)
 	if (argc != 1)
 		return usage_error(&answer_help, "say which TASK to answer");
 	o->task = argv[0];
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 static void question_free(struct question *q)
@@ -253,7 +253,7 @@ int cmd_answer(int argc, char **argv)
 	struct strbuf system = STRBUF_INIT, sent = STRBUF_INIT;
 	int rc;
 
-	if ((rc = answer_parse_options(argc, argv, &o)))
+	if ((rc = answer_parse_options(argc, argv, &o)) != OPTIONS_GO_ON)
 		return rc;
 	if (o.system_path) {
 		if (read_file_limited(o.system_path, 1 << 20, &system)) {

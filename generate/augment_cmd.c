@@ -212,7 +212,7 @@ struct augment_options {
 	const struct method *method;
 };
 
-/* Returns 0 when the options are usable, else the exit code (usage printed). */
+/* Returns OPTIONS_GO_ON, or the exit code after --help or a usage error. */
 static int augment_parse_options(int argc, char **argv, struct augment_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -239,7 +239,7 @@ static int augment_parse_options(int argc, char **argv, struct augment_options *
 	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
 		if (!strcmp(methods[i].name, o->method_name))
 			o->method = &methods[i];
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 /*
@@ -348,7 +348,7 @@ int cmd_augment(int argc, char **argv)
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((rc = augment_parse_options(argc, argv, &o)))
+	if ((rc = augment_parse_options(argc, argv, &o)) != OPTIONS_GO_ON)
 		return rc;
 	if ((rc = command_begin(&cmd, "augment", 0)))
 		return rc;

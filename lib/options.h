@@ -78,6 +78,12 @@ enum { PARSE_HELP = -1, PARSE_ERROR = -2 };
 int parse_options(int argc, char **argv, const struct option *opts,
 		  const struct command_help *help);
 /* EXIT_OK for PARSE_HELP, EXIT_USAGE for PARSE_ERROR. */
+/*
+ * A command's own option parser (judge_parse_options ...) returns
+ * OPTIONS_GO_ON when the command should run, else the exit code to stop
+ * with: 0 after --help, 2 after a usage error.
+ */
+#define OPTIONS_GO_ON (-1)
 int options_exit_code(int parse_result);
 /* Prints "usage: ..." and a pointer to --help on stderr; returns EXIT_USAGE. */
 int usage_error(const struct command_help *help, const char *fmt, ...)

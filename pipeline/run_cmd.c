@@ -228,7 +228,7 @@ struct run_options {
 	char crawl_timeout_text[32], min_score_text[32], max_calls_text[32];
 };
 
-/* Returns 0 when the options are usable, else the exit code (usage printed). */
+/* Returns OPTIONS_GO_ON, or the exit code after --help or a usage error. */
 static int run_parse_options(int argc, char **argv, struct run_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -266,7 +266,7 @@ static int run_parse_options(int argc, char **argv, struct run_options *o)
 	snprintf(o->crawl_timeout_text, sizeof(o->crawl_timeout_text), "%ld", o->crawl_timeout);
 	snprintf(o->min_score_text, sizeof(o->min_score_text), "%g", o->min_score);
 	snprintf(o->max_calls_text, sizeof(o->max_calls_text), "%ld", o->max_calls);
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 /* Fills steps (room for 8) with the stages to run, in order; returns how many. */
@@ -346,7 +346,7 @@ int cmd_run(int argc, char **argv)
 	int rc, lock;
 	ssize_t n;
 
-	if ((rc = run_parse_options(argc, argv, &o)))
+	if ((rc = run_parse_options(argc, argv, &o)) != OPTIONS_GO_ON)
 		return rc;
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
