@@ -360,7 +360,7 @@ static void format_row(struct strbuf *line, sqlite3_stmt *st, const struct searc
 	strbuf_release(&snip);
 }
 
-/* Parses the command line into o. Returns 0, or the exit code after a message. */
+/* Parses the command line into o. Returns OPTIONS_GO_ON, or the exit code after --help or a usage error. */
 static int parse_search_options(int argc, char **argv, struct search_opts *o)
 {
 	int is_tty = isatty(1);
@@ -387,7 +387,7 @@ static int parse_search_options(int argc, char **argv, struct search_opts *o)
 		return usage_error(&search_help, "say what to search for");
 	for (size_t i = 0; i < o->terms.nr; i++)
 		o->nfts += is_fts_term(o->terms.items[i]);
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 int cmd_search(int argc, char **argv)
@@ -401,7 +401,7 @@ int cmd_search(int argc, char **argv)
 	long found = 0;
 
 	rc = parse_search_options(argc, argv, &o);
-	if (rc)
+	if (rc != OPTIONS_GO_ON)
 		goto out;
 	db = corpus_open(corpus_path(), 0);
 	if (!db) {

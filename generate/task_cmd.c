@@ -322,7 +322,7 @@ static int task_add_parse(int argc, char **argv, struct task_add_options *o)
 	if (!o->update && (!o->prompt_path || !o->seeds_path))
 		return usage_error(&task_add_help, "a new task needs --prompt FILE and --seeds FILE");
 	o->name = argv[0];
-	return 0;
+	return OPTIONS_GO_ON;
 }
 
 /*
@@ -401,7 +401,7 @@ static int task_add(int argc, char **argv)
 	int bad = 0, rc;
 	int64_t exists;
 
-	if ((rc = task_add_parse(argc, argv, &o)))
+	if ((rc = task_add_parse(argc, argv, &o)) != OPTIONS_GO_ON)
 		return rc;
 	db = corpus_open(corpus_path(), CORPUS_CREATE);
 	if (!db)

@@ -23,11 +23,8 @@ for c in $commands; do
 	[ "$c" = help ] && continue
 	check "$c"
 done
-IFS='|'
-for s in $subcommands; do
-	IFS=' ' read -r -a words <<<"$s"
-	check "${words[@]}"
-done
-unset IFS
+while read -r -d '|' a b; do
+	check "$a" "$b"
+done <<<"$subcommands|"
 
 done_testing
