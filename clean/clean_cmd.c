@@ -327,8 +327,7 @@ static int clean_all(struct clean_run *cr, long batch, long limit)
 			break;
 		}
 		now_iso(cr->now, sizeof(cr->now));
-		if (!cr->dry_run && sqlite3_exec(cr->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-			error("the corpus is busy (another winnow is writing to it); try again later");
+		if (!cr->dry_run && corpus_begin_write(cr->db)) {
 			free_batch(items, n);
 			rc = EXIT_TEMPFAIL;
 			break;

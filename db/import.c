@@ -406,8 +406,7 @@ int cmd_import(int argc, char **argv)
 	strbuf_init(&im.turn_system, 0);
 	strbuf_init(&im.flat.arena, 4096);
 
-	if (sqlite3_exec(im.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		error("the corpus is busy (another winnow is writing to it); try again later");
+	if (corpus_begin_write(im.db)) {
 		rc = run_end(&run, EXIT_TEMPFAIL, "corpus busy");
 		goto out;
 	}

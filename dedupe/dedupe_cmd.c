@@ -491,8 +491,7 @@ int cmd_dedupe(int argc, char **argv)
 	/* one big transaction touches every clean row: keep its pages in memory instead of
 	 * spilling them to the WAL again and again (SQLite allocates this only as needed) */
 	corpus_exec(d.db, "PRAGMA cache_size = -262144");
-	if (sqlite3_exec(d.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		error("the corpus is busy (another winnow is writing to it); try again later");
+	if (corpus_begin_write(d.db)) {
 		rc = run_end(&run, EXIT_TEMPFAIL, "corpus busy");
 		goto out;
 	}
