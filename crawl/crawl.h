@@ -115,6 +115,12 @@ struct extraction {
 	struct strbuf title;
 	struct strbuf text;	/* paragraphs separated by blank lines */
 	char lang[16];		/* "en", "zh", ... or "" when unknown */
+	/* where text came from: "layout", "rules" (--content), "schema.org" or
+	 * "embedded state" (static strings) */
+	const char *text_from;
+	int listing;		/* hardly any prose: linked titles are the content */
+	double link_share;	/* share of the chosen block's text inside links */
+	double confidence;	/* 0..1, see extract_page() */
 };
 void extraction_init(struct extraction *e);
 void extraction_release(struct extraction *e);
@@ -131,12 +137,16 @@ void extract_node_text(xmlNodePtr node, struct strbuf *out);
 
 struct qa_record {
 	char *instruction, *input, *output;
+	const char *from;	/* "rules", "schema.org", "layout" (static) */
 };
 struct qa_list {
 	struct qa_record *items;
 	size_t nr, alloc;
 };
 void qa_list_release(struct qa_list *list);
+/* Appends a record, taking the three strings (malloc'd) over. */
+void qa_list_add(struct qa_list *list, char *instruction, char *input, char *output,
+		 const char *from);
 /*
  * One record per node QUESTION_XPATH matches: instruction = its text,
  * input = the first match of --qa-input, output = the accepted or most
@@ -146,6 +156,74 @@ void qa_list_release(struct qa_list *list);
  * Returns the number of records added, or -1 with an error for a bad XPath.
  */
 int extract_qa(htmlDocPtr doc, const struct extract_rules *rules, struct qa_list *out);
+
+/* ---- structured data (structured.c, microdata.c) ---- */
+
+/* Largest JSON value read from one script, and its deepest nesting. */
+#define STRUCTURED_JSON_MAX ((size_t)4 << 20)
+#define STRUCTURED_DEPTH_MAX 64
+
+struct structured {
+	struct qa_list qa;	/* schema.org Question records (from = "schema.org") */
+	struct strbuf title;
+	struct strbuf text;	/* the article or thread as schema.org gives it */
+	const char *text_from;	/* "schema.org" or NULL; "embedded state" after structured_state() */
+	/* the page structured_scan read, borrowed, for structured_state() */
+	const char *html;
+	size_t html_len;
+	/* private: what structured_from_state collects */
+	struct strbuf state_title, state_text;
+};
+void structured_init(struct structured *s);
+void structured_release(struct structured *s);
+/*
+ * Reads the schema.org JSON-LD in a page's UTF-8 bytes into s, and keeps
+ * a pointer to html (which must outlive s) for structured_state(). Pure: no I/O, never fails; what cannot be read
+ * (invalid, too large or too deep JSON) is skipped.
+ */
+void structured_scan(const char *html, size_t len, struct structured *s);
+/*
+ * When s has no schema.org text: reads the page's embedded state scripts
+ * (JSON scripts, __NEXT_DATA__, window.__INITIAL_STATE__ = {...}) and makes their prose strings the text (text_from "embedded
+ * state"). Parsing state costs more than the layout, so it is done only
+ * for pages whose visible HTML is a shell.
+ */
+void structured_state(struct structured *s);
+/* One JSON-LD value / one embedded state value (into state_text). Return 0,
+ * or -1 if json is not one. */
+int structured_from_jsonld(const char *json, size_t len, struct structured *s);
+int structured_from_state(const char *json, size_t len, struct structured *s);
+/*
+ * Length of the JSON object or array starting at p (a bracket scan that
+ * knows strings), or 0 if it does not end within len or nests deeper
+ * than max_depth.
+ */
+size_t json_value_span(const char *p, size_t len, int max_depth);
+/*
+ * schema.org Question microdata (itemscope itemtype=".../Question") in
+ * doc, parsed with its attributes kept: one record per question, as for
+ * JSON-LD. Returns the number added.
+ */
+int microdata_qa(htmlDocPtr doc, struct qa_list *out);
+
+/* ---- one page (extract_page.c) ---- */
+
+struct link_sink {
+	void (*fn)(void *ctx, const char *url, int rel_next);
+	void *ctx;
+};
+/*
+ * Everything extraction makes of one page's UTF-8 bytes: links (to sink,
+ * when not NULL), Q&A records (--qa rules when given, else schema.org
+ * JSON-LD or microdata) and the main text, which comes from the layout
+ * unless the visible HTML is a shell and the page's data (schema.org,
+ * embedded state) holds the text. parse_flags are html_parse_flags'.
+ * Sets e->confidence: 0 for no text, low for listings, login pages and
+ * short text. Returns 0, or -1 with an error for a bad XPath.
+ */
+int extract_page(const char *utf8, size_t len, const char *url, const struct extract_rules *rules,
+		 unsigned parse_flags, const struct link_sink *sink, struct extraction *e,
+		 struct qa_list *qa);
 
 /* Calls fn for every <a href> (rel_next 0) and rel=next link (rel_next 1),
  * resolved against base and canonicalised. */

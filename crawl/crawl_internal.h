@@ -19,7 +19,7 @@
 #define CRAWL_USER_AGENT "winnow/0.1 (+https://github.com/winnow; dataset crawler)"
 #define CRAWL_AGENT_TOKEN "winnow"
 
-/* ---- html.c ---- */
+/* ---- html_parse.c ---- */
 /*
  * Appends s to out without comments and without script, style, svg and
  * template elements (start tag to matching end tag; unclosed ones to the

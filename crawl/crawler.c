@@ -497,22 +497,19 @@ static int store_page(struct crawler *c, struct transfer *t, const char *ct, int
 		/* without XPath rules, the tree holds only what extraction and links read */
 		unsigned lean = s->xr.qa_question || s->xr.content_xpath
 				? 0 : HTML_TEXT_ONLY | HTML_KEEP_LINKS;
-		htmlDocPtr doc = html_parse_flags(utf8.buf, utf8.len, final_url, lean);
 		struct link_ctx l = { c, s, t->page.depth };
-		extract_links(doc, final_url, on_link, &l);
-		if (s->xr.qa_question)
-			extract_qa(doc, &s->xr, &qa);
-		extract_main_text(doc, &s->xr, &e);
-		xmlFreeDoc(doc);
+		struct link_sink sink = { on_link, &l };
+		extract_page(utf8.buf, utf8.len, final_url, &s->xr, lean, &sink, &e, &qa);
 	} else {
 		strbuf_add(&e.text, utf8.buf, utf8.len);
 		strbuf_trim(&e.text);
+		e.confidence = e.text.len ? 1 : 0;
 	}
 	int64_t doc_id = 0;
 	if (e.text.len) {
 		int is_new = 0;
 		doc_id = frontier_document(&c->f, s->id, t->page.id, final_url, e.title.buf, e.text.buf,
-					   e.lang, &is_new);
+					   e.lang, e.confidence, &is_new);
 		if (doc_id < 0)
 			rc = -1;
 		else if (is_new)

@@ -1,7 +1,7 @@
 /*
  * extract.c - the main text of an HTML page, readability-style.
  *
- * Three passes over the libxml2 tree (html.c has already left out
+ * Three passes over the libxml2 tree (html_parse.c has already left out
  * scripts, styles, inline SVG and comments, and knows what a tag, class,
  * id or role says about an element):
  *  1. prune what is never content: form controls, cookie and consent
@@ -589,6 +589,7 @@ int extract_main_text(htmlDocPtr doc, const struct extract_rules *rules, struct 
 	page_title(doc, &e->title);
 	if (rules && rules->content_xpath) {
 		rc = render_xpath(doc, rules->content_xpath, &e->text);
+		e->text_from = "rules";
 		html_lang(root, &e->text, e->lang, sizeof(e->lang));
 		return rc;
 	}
@@ -642,6 +643,9 @@ int extract_main_text(htmlDocPtr doc, const struct extract_rules *rules, struct 
 		}
 	}
 	render_node(&t, container, &e->text, 1, 1);
+	struct node_stats *cs = stats_of(&t, container);
+	e->listing = t.links_are_content;
+	e->link_share = cs && cs->text ? (double)cs->link / cs->text : 0;
 	if (!e->text.len && container != body)
 		render_node(&t, body, &e->text, 0, 1);
 	html_lang(root, &e->text, e->lang, sizeof(e->lang));

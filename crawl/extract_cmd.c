@@ -30,6 +30,16 @@ static const struct command_help extract_help = {
 	"output = the accepted answer, else the most voted (a count in the answer\n"
 	"or in a wrapper around it that holds no other answer), else the first.\n"
 	"The answer and input XPaths are evaluated with the question as context.\n"
+	"Without --qa, pages marked up as a schema.org QAPage (JSON-LD or\n"
+	"microdata) give their records with no rules: the question's name (its\n"
+	"text as input) and the accepted answer, else the most upvoted one.\n"
+	"When the visible HTML is a JavaScript shell, the text comes from the\n"
+	"page's data: schema.org articleBody or forum posts, or the JSON state\n"
+	"the page embeds (__NEXT_DATA__, window.__INITIAL_STATE__, ...).\n"
+	"--json prints each page as an object: text_from says where the text came\n"
+	"from (layout, rules, schema.org, embedded state), confidence (0 to 1) how\n"
+	"far it looks like the page's content (low for listings, logins and empty\n"
+	"shells), records the Q&A records, each with its from (rules, schema.org).\n"
 	"Nothing is written to the corpus.",
 	"  winnow extract saved-page.html\n"
 	"  winnow extract --json https://example.com/thread/42\n"
@@ -55,12 +65,36 @@ static void print_records(const struct qa_list *qa, struct strbuf *out, int as_a
 		json_write_string(out, qa->items[i].input, strlen(qa->items[i].input));
 		strbuf_addstr(out, ",\"output\":");
 		json_write_string(out, qa->items[i].output, strlen(qa->items[i].output));
+		if (as_array) {
+			strbuf_addstr(out, ",\"from\":");
+			json_write_string(out, qa->items[i].from, strlen(qa->items[i].from));
+		}
 		strbuf_addch(out, '}');
 		if (!as_array)
 			strbuf_addch(out, '\n');
 	}
 	if (as_array)
 		strbuf_addch(out, ']');
+}
+
+static void print_json(const char *name, const char *cs, const struct extraction *e,
+		       const struct qa_list *qa, struct strbuf *out)
+{
+	strbuf_addstr(out, "{\"source\":");
+	json_write_string(out, name, strlen(name));
+	strbuf_addstr(out, ",\"charset\":");
+	json_write_string(out, cs, strlen(cs));
+	strbuf_addstr(out, ",\"lang\":");
+	json_write_string(out, e->lang, strlen(e->lang));
+	strbuf_addstr(out, ",\"title\":");
+	json_write_string(out, e->title.buf, e->title.len);
+	strbuf_addstr(out, ",\"text\":");
+	json_write_string(out, e->text.buf, e->text.len);
+	strbuf_addstr(out, ",\"text_from\":");
+	json_write_string(out, e->text_from, strlen(e->text_from));
+	strbuf_addf(out, ",\"confidence\":%.2f,\"records\":", e->confidence);
+	print_records(qa, out, 1);
+	strbuf_addstr(out, "}\n");
 }
 
 /* Extracts one page's bytes and prints the result. Returns 0 or -1. */
@@ -73,30 +107,13 @@ static int extract_one(struct extract_job *job, const char *name, const char *by
 	const char *cs = charset_decode(bytes, len, content_type, &utf8);
 	/* without XPath rules only extraction reads the tree: parse it lean */
 	int text_only = !job->rules.qa_question && !job->rules.content_xpath;
-	htmlDocPtr doc = html_parse_flags(utf8.buf, utf8.len, url, text_only ? HTML_TEXT_ONLY : 0);
-	int rc = 0;
+	int rc;
 
 	extraction_init(&e);
-	if (job->rules.qa_question && extract_qa(doc, &job->rules, &qa) < 0)
-		rc = -1;
-	if (!rc && extract_main_text(doc, &job->rules, &e))
-		rc = -1;
+	rc = extract_page(utf8.buf, utf8.len, url, &job->rules, text_only ? HTML_TEXT_ONLY : 0, NULL,
+			  &e, &qa);
 	if (!rc && job->json) {
-		strbuf_addstr(&out, "{\"source\":");
-		json_write_string(&out, name, strlen(name));
-		strbuf_addstr(&out, ",\"charset\":");
-		json_write_string(&out, cs, strlen(cs));
-		strbuf_addstr(&out, ",\"lang\":");
-		json_write_string(&out, e.lang, strlen(e.lang));
-		strbuf_addstr(&out, ",\"title\":");
-		json_write_string(&out, e.title.buf, e.title.len);
-		strbuf_addstr(&out, ",\"text\":");
-		json_write_string(&out, e.text.buf, e.text.len);
-		if (job->rules.qa_question) {
-			strbuf_addstr(&out, ",\"records\":");
-			print_records(&qa, &out, 1);
-		}
-		strbuf_addstr(&out, "}\n");
+		print_json(name, cs, &e, &qa, &out);
 	} else if (!rc && job->rules.qa_question) {
 		print_records(&qa, &out, 0);
 		if (!qa.nr)
@@ -113,7 +130,6 @@ static int extract_one(struct extract_job *job, const char *name, const char *by
 	fwrite(out.buf, 1, out.len, stdout);
 	qa_list_release(&qa);
 	extraction_release(&e);
-	xmlFreeDoc(doc);
 	strbuf_release(&utf8);
 	strbuf_release(&out);
 	return rc;
@@ -168,8 +184,8 @@ int cmd_extract(int argc, char **argv)
 			   "with --qa: the question's body (record input)"),
 		OPT_STRING(0, "content", &job.rules.content_xpath, "XPATH",
 			   "the main text is the text of these nodes"),
-		OPT_FLAG(0, "json", &job.json, "print JSON: source, charset, lang, title, text "
-			 "(and records with --qa), one object per page"),
+		OPT_FLAG(0, "json", &job.json, "print JSON, one object per page: source, charset, "
+			 "lang, title, text, text_from, confidence, records"),
 		OPT_END(),
 	};
 	int failed = 0;

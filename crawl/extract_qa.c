@@ -29,6 +29,20 @@ void qa_list_release(struct qa_list *list)
 	list->nr = list->alloc = 0;
 }
 
+void qa_list_add(struct qa_list *list, char *instruction, char *input, char *output,
+		 const char *from)
+{
+	if (list->nr == list->alloc) {
+		list->alloc = list->alloc ? 2 * list->alloc : 4;
+		list->items = xrealloc(list->items, list->alloc * sizeof(*list->items));
+	}
+	struct qa_record *r = &list->items[list->nr++];
+	r->instruction = instruction;
+	r->input = input;
+	r->output = output;
+	r->from = from;
+}
+
 static int prop_contains(xmlNodePtr n, const char *attr, const char *word)
 {
 	xmlChar *v = xmlGetProp(n, (const xmlChar *)attr);
@@ -250,15 +264,10 @@ int extract_qa(htmlDocPtr doc, const struct extract_rules *rules, struct qa_list
 			char *instruction = node_text(qn);
 			char *output = node_text(answers->nodesetval->nodeTab[best_answer(answers)]);
 			if (*instruction && *output) {
-				if (out->nr == out->alloc) {
-					out->alloc = out->alloc ? 2 * out->alloc : 4;
-					out->items = xrealloc(out->items, out->alloc * sizeof(*out->items));
-				}
-				struct qa_record *r = &out->items[out->nr++];
-				r->instruction = instruction;
-				r->output = output;
-				r->input = nodeset_nr(input) ? node_text(input->nodesetval->nodeTab[0])
-							      : xstrdup("");
+				qa_list_add(out, instruction,
+					    nodeset_nr(input) ? node_text(input->nodesetval->nodeTab[0])
+							      : xstrdup(""),
+					    output, "rules");
 				added++;
 			} else {
 				free(instruction);

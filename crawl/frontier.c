@@ -38,8 +38,9 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 		" AND (run_id IS NULL OR run_id <> ?)");
 	f->doc_insert = corpus_prepare(db,
 		"INSERT INTO documents (source_id, page_id, url, title, text, content_hash, created_at,"
-		" lang, fetched_at) VALUES (?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?,"
-		" strftime('%Y-%m-%dT%H:%M:%SZ','now')) ON CONFLICT (content_hash) DO NOTHING RETURNING id");
+		" lang, fetched_at, confidence) VALUES (?, ?, ?, ?, ?, ?,"
+		" strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?, strftime('%Y-%m-%dT%H:%M:%SZ','now'), ?)"
+		" ON CONFLICT (content_hash) DO NOTHING RETURNING id");
 	f->doc_find = corpus_prepare(db, "SELECT id FROM documents WHERE content_hash = ?");
 	f->record_doc = corpus_prepare(db, "UPDATE records SET document_id = ? WHERE id = ?");
 	f->robots_get = corpus_prepare(db,
@@ -205,7 +206,8 @@ int frontier_retry(struct frontier *f, int64_t page_id, long http_status, const 
 }
 
 int64_t frontier_document(struct frontier *f, int64_t source_id, int64_t page_id, const char *url,
-			  const char *title, const char *text, const char *lang, int *is_new)
+			  const char *title, const char *text, const char *lang, double confidence,
+			  int *is_new)
 {
 	size_t tl = strlen(title), xl = strlen(text);
 	uint64_t h = hash64(title, tl, 0x77696e6e6f77ULL) ^ hash64(text, xl, 0x646f63ULL);
@@ -218,6 +220,7 @@ int64_t frontier_document(struct frontier *f, int64_t source_id, int64_t page_id
 	sqlite3_bind_text(st, 5, text, (int)xl, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (int64_t)h);
 	sqlite3_bind_text(st, 7, lang, -1, SQLITE_STATIC);
+	sqlite3_bind_double(st, 8, confidence);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		id = sqlite3_column_int64(st, 0);

@@ -81,10 +81,11 @@ int frontier_finish(struct frontier *f, int64_t page_id, const struct page_outco
 int frontier_retry(struct frontier *f, int64_t page_id, long http_status, const char *error,
 		   double in);
 
-/* Stores a document unless equal text exists (*is_new = 0); returns its id
- * (new or old), or -1 on error. */
+/* Stores a document (with its extraction confidence, 0..1) unless equal text
+ * exists (*is_new = 0); returns its id (new or old), or -1 on error. */
 int64_t frontier_document(struct frontier *f, int64_t source_id, int64_t page_id, const char *url,
-			  const char *title, const char *text, const char *lang, int *is_new);
+			  const char *title, const char *text, const char *lang, double confidence,
+			  int *is_new);
 /* Sets the document of a record just inserted. */
 int frontier_record_document(struct frontier *f, int64_t record_id, int64_t document_id);
 

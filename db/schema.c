@@ -241,6 +241,8 @@ static const char *const migrations[] = {
 	/* 8: runs know their process, so rows of killed runs can be told from running ones */
 	"ALTER TABLE runs ADD COLUMN pid INTEGER;\n"
 	"ALTER TABLE runs ADD COLUMN host TEXT;\n",
+	/* 9: how far a crawled page's extracted text looks like its content (NULL: not crawled) */
+	"ALTER TABLE documents ADD COLUMN confidence REAL;\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -366,6 +368,10 @@ static const struct column_doc {
 	{ "documents", "lang", "language of the text: the page's lang attribute, else its main script "
 	  "(en, zh, ja, ko, ru, ar), '' when unknown" },
 	{ "documents", "fetched_at", "when the page was fetched (UTC, ISO 8601); NULL if not crawled" },
+	{ "documents", "confidence", "0..1: how far the extracted text looks like the page's content; "
+	  "0.3 or less for listings, login pages and empty JavaScript shells, lower for short or "
+	  "mostly-linked text (NULL for imported text). Find bad pages with "
+	  "SELECT url FROM documents WHERE confidence < 0.5" },
 	{ "sources", "last_crawl_at", "when a crawl of this site last started, unix seconds" },
 	{ "runs", NULL, "one row per command run: read it to see what cron did overnight" },
 	{ "runs", "id", "run id" },
