@@ -2,8 +2,8 @@
  * extract.c - the main text of an HTML page, readability-style.
  *
  * Three passes over the libxml2 tree (html_parse.c has already left out
- * scripts, styles, inline SVG and comments, and knows what a tag, class,
- * id or role says about an element):
+ * scripts, styles, inline SVG and comments; html.c knows what a tag,
+ * class, id or role says about an element):
  *  1. prune what is never content: form controls, cookie and consent
  *     banners, modal dialogs and customer reviews (however long), and
  *     boilerplate by tag (nav, aside, footer, header), ARIA role and
