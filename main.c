@@ -56,7 +56,7 @@ static const struct command_entry {
 	{ "model", cmd_model, "create a random Llama model in Hugging Face layout (model init)" },
 	{ "train", cmd_train, "fine-tune a model on the CPU: LoRA (PEFT adapter) or --full" },
 	{ "merge", cmd_merge, "fold a LoRA adapter into its base model (a whole checkpoint)" },
-	{ "eval", cmd_eval, "mean loss and perplexity of base models on a test file" },
+	{ "eval", cmd_eval, "compare models on a test file: loss, bits per byte; --generate scores their answers" },
 	{ "chat", cmd_chat, "talk to a model: one prompt or a conversation on stdin" },
 	{ "serve", cmd_serve, "serve models over an OpenAI-compatible HTTP API (chat, completions, adapters)" },
 	{ "help", cmd_help, "show help for winnow or a command" },

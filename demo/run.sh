@@ -438,8 +438,12 @@ else
 		echo "Fold the adapter into the model, for eval and chat (and llama.cpp or transformers):"
 		winnow merge --base "$PRE" --adapter "$LORA" --out "$TUNED"
 		echo
-		echo "Loss on the test split ($n_test records the model never trained on): random, pre-trained, fine-tuned."
-		winnow eval --base "$MODEL" --base "$PRE" --base "$TUNED" --data "$EXPORT/demo_test.json"
+		echo "Choosing by answers: random, pre-trained and fine-tuned each answer the test split ($n_test"
+		echo "records none trained on), scored against the references (ROUGE-L on characters for Chinese,"
+		echo "exact match for short answers), beside the loss and bits per byte (comparable across tokenizers):"
+		winnow eval --base "$MODEL" --base "$PRE" --base "$TUNED" --data "$EXPORT/demo_test.json" \
+			--generate --max-new-tokens 64 --answers-out "$EXPORT/eval_answers.jsonl" --report "$EXPORT/eval.html"
+		echo "    open $(show_path "$EXPORT")/eval.html     (the table, bar charts, answers side by side)"
 		trained=yes
 		echo
 		question=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1], encoding="utf-8"))[0]["instruction"])' "$EXPORT/demo_test.json")

@@ -7,12 +7,14 @@
  * compared on the user's own data before choosing one to fine-tune.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "eval.h"
 #include "lora.h"
 #include "model.h"
 #include "template.h"
 #include "tokenizer.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
+#include "../lib/file.h"
 #include "../lib/progress.h"
 #include "../lib/util.h"
 
@@ -24,26 +26,23 @@
 #define LOGIT_ROWS 16	/* positions whose logits are held at once */
 
 static const struct command_help eval_help = {
-	"winnow eval --base DIR [--base DIR2 ...] --data FILE [options]",
-	"Mean loss and perplexity of base models on an Alpaca test file.",
+	"winnow eval --base DIR [--base DIR2 ...] --data FILE [--generate] [options]",
+	"Loss, perplexity and bits per byte of candidate models on an Alpaca test file; with --generate, their answers scored.",
 	"Each record is encoded with the model's prompt template (--template, detected\n"
 	"from tokenizer_config.json by default) exactly as training encodes it; the loss\n"
 	"is the mean cross-entropy over all response tokens of the file, each response's\n"
-	"end token included, and perplexity = exp(loss). Lower is better. Records longer\n"
-	"than --cutoff-len tokens are cut, as training cuts them.",
+	"end token included, and perplexity = exp(loss). bits_per_byte is the summed loss\n"
+	"in bits over the UTF-8 bytes of the reference answers: comparable between models\n"
+	"with different tokenizers. Lower is better. Records longer than --cutoff-len\n"
+	"tokens are cut, as training cuts them.\n"
+	"With --generate each model also answers every record (greedy, as chat does) and\n"
+	"the answers are scored against the references: ROUGE-L F1 on characters for\n"
+	"Chinese/Japanese references (whitespace ignored, punctuation counted), on words\n"
+	"otherwise; exact match over the short references (at most 5 words or 10\n"
+	"characters). Higher is better.",
 	"winnow eval --base models/qwen2.5-0.5b --base models/smollm2-360m --data test.json\n"
-	"winnow eval --base models/tiny --data test.json --json"
-};
-
-struct eval_record {
-	char *system, *instruction, *input, *output, *history;
-};
-
-struct eval_result {
-	char model[512];	/* the base folder, and " + ADAPTER" when one was applied */
-	const char *template;
-	long records, tokens, cut;
-	double loss;
+	"winnow eval --base models/tiny --data test.json --json\n"
+	"winnow eval --base models/a --base models/b --data test.json --generate --report eval.html"
 };
 
 static char *field(json_t *obj, const char *key, const char *path, long index, long line,
@@ -64,6 +63,8 @@ static char *field(json_t *obj, const char *key, const char *path, long index, l
 	}
 	return xstrdup(json_string_value(v));
 }
+
+static void free_records(struct eval_record *recs, long n);
 
 /* Reads every record of path. Returns the count, or -1 after an error. */
 static long read_records(const char *path, struct eval_record **out)
@@ -111,14 +112,7 @@ static long read_records(const char *path, struct eval_record **out)
 		bad = 1;
 	}
 	if (bad) {
-		for (long i = 0; i < n; i++) {
-			free(recs[i].system);
-			free(recs[i].instruction);
-			free(recs[i].input);
-			free(recs[i].output);
-			free(recs[i].history);
-		}
-		free(recs);
+		free_records(recs, n);
 		return -1;
 	}
 	*out = recs;
@@ -162,7 +156,13 @@ static double record_nll(struct model *m, struct kv_cache *cache, const struct t
 	return nll;
 }
 
-static int eval_model(const char *dir, const char *adapter, const char *template_opt, long cutoff,
+struct eval_opts {
+	const char *template_opt;
+	long cutoff, max_new;
+	int generate;
+};
+
+static int eval_model(const char *dir, const char *adapter, const struct eval_opts *o,
 		      const struct eval_record *recs, long nrecs, struct eval_result *res)
 {
 	struct tokenizer *tok = tokenizer_load(dir);
@@ -175,12 +175,13 @@ static int eval_model(const char *dir, const char *adapter, const char *template
 
 	if (!tok)
 		return -1;
+	long cutoff = o->cutoff;
 	m = model_load(dir, (int)cutoff);
 	if (!m || tokenizer_fits_model(tok, m, dir))
 		goto cleanup;
 	if (adapter && lora_apply(m, adapter))
 		goto cleanup;
-	kind = template_from_name(template_opt);
+	kind = template_from_name(o->template_opt);
 	if (kind == TEMPLATE_AUTO)
 		kind = template_detect(tok);
 	snprintf(res->model, sizeof(res->model), adapter ? "%s + %s" : "%s", dir, adapter);
@@ -212,6 +213,7 @@ static int eval_model(const char *dir, const char *adapter, const char *template
 			goto cleanup;
 		nll += r;
 		res->records++;
+		res->bytes += strlen(recs[i].output);
 		progress_update(&progress, (uint64_t)i + 1);
 	}
 	progress_finish(&progress);
@@ -220,7 +222,13 @@ static int eval_model(const char *dir, const char *adapter, const char *template
 		goto cleanup;
 	}
 	res->loss = nll / (double)res->tokens;
+	res->nll = nll;
 	rc = 0;
+	if (o->generate) {
+		struct generator g;
+		generator_init(&g, m, tok, (enum template_kind)kind, dir);
+		rc = eval_generate(&g, recs, nrecs, o->max_new, (int)cutoff, res);
+	}
 cleanup:
 	free(hidden);
 	free(logits);
@@ -230,21 +238,103 @@ cleanup:
 	return rc;
 }
 
+/* --json: per model its scores; null where --generate was not asked for or nothing is short. */
+static void print_json(const struct eval_result *res, size_t n, int generate)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "[");
+	for (size_t i = 0; i < n; i++) {
+		const struct eval_result *r = &res[i];
+		strbuf_addstr(&sb, i ? ",\n {\"model\": " : "{\"model\": ");
+		json_write_string(&sb, r->model, strlen(r->model));
+		strbuf_addf(&sb, ", \"template\": \"%s\", \"records\": %ld, \"tokens\": %ld, "
+			    "\"cut\": %ld, \"loss\": %.6f, \"perplexity\": %.6g, \"bits_per_byte\": %.6f",
+			    r->template, r->records, r->tokens, r->cut, r->loss, exp(r->loss),
+			    r->nll / log(2) / (double)r->bytes);
+		if (generate)
+			strbuf_addf(&sb, ", \"rouge_l\": %.6f", r->rouge_l);
+		else
+			strbuf_addstr(&sb, ", \"rouge_l\": null");
+		if (generate && r->short_refs)
+			strbuf_addf(&sb, ", \"exact_match\": %.6f}", (double)r->exact / (double)r->short_refs);
+		else
+			strbuf_addstr(&sb, ", \"exact_match\": null}");
+	}
+	strbuf_addstr(&sb, "]\n");
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+}
+
+static void print_table(const struct eval_result *res, size_t n, int generate)
+{
+	printf("%-32s %-8s %8s %9s %9s %12s %9s", "model", "template", "records", "tokens", "loss",
+	       "perplexity", "bits/byte");
+	printf(generate ? " %8s %12s\n" : "\n", "ROUGE-L", "exact match");
+	for (size_t i = 0; i < n; i++) {
+		printf("%-32s %-8s %8ld %9ld %9.4f %12.4g %9.4f", res[i].model, res[i].template,
+		       res[i].records, res[i].tokens, res[i].loss, exp(res[i].loss),
+		       res[i].nll / log(2) / (double)res[i].bytes);
+		if (generate && res[i].short_refs)
+			printf(" %8.4f %5.3f (%ld/%ld)\n", res[i].rouge_l,
+			       (double)res[i].exact / (double)res[i].short_refs, res[i].exact, res[i].short_refs);
+		else
+			printf(generate ? " %8.4f %12s\n" : "\n", res[i].rouge_l, "-");
+	}
+}
+
+/* --answers-out: one JSON line per model and record. */
+static int write_answers(const char *path, const struct eval_result *res, size_t n, long nrecs)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int rc;
+	for (size_t m = 0; m < n; m++)
+		for (long i = 0; i < nrecs; i++) {
+			strbuf_addstr(&sb, "{\"model\": ");
+			json_write_string(&sb, res[m].model, strlen(res[m].model));
+			strbuf_addf(&sb, ", \"index\": %ld, \"answer\": ", i);
+			json_write_string(&sb, res[m].answers[i], strlen(res[m].answers[i]));
+			strbuf_addstr(&sb, "}\n");
+		}
+	rc = write_file_atomic(path, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return rc;
+}
+
+static void free_records(struct eval_record *recs, long n)
+{
+	for (long i = 0; i < n; i++) {
+		free(recs[i].system);
+		free(recs[i].instruction);
+		free(recs[i].input);
+		free(recs[i].output);
+		free(recs[i].history);
+	}
+	free(recs);
+}
+
 int cmd_eval(int argc, char **argv)
 {
 	struct string_list bases = STRING_LIST_INIT;
-	const char *adapter = NULL, *data = NULL, *template_opt = "auto";
-	long cutoff = 2048;
+	const char *adapter = NULL, *data = NULL, *answers_out = NULL, *report = NULL;
+	struct eval_opts o = { "auto", 2048, 256, 0 };
 	int as_json = 0, rc = EXIT_OK;
 	struct option opts[] = {
 		OPT_LIST('b', "base", &bases, "DIR", "a Hugging Face model folder (repeat to compare)"),
 		OPT_STRING(0, "adapter", &adapter, "DIR", "a PEFT LoRA adapter (winnow train's --out) "
 			   "applied to each --base"),
 		OPT_STRING('d', "data", &data, "FILE", "Alpaca JSON or JSON Lines test records"),
-		OPT_CHOICE(0, "template", &template_opt, "auto|alpaca|chatml|llama3|llama2",
+		OPT_CHOICE(0, "template", &o.template_opt, "auto|alpaca|chatml|llama3|llama2",
 			   "prompt template (default auto: from the tokenizer's chat template)"),
-		OPT_INT(0, "cutoff-len", &cutoff, "N", 2, 1 << 20,
+		OPT_INT(0, "cutoff-len", &o.cutoff, "N", 2, 1 << 20,
 			"cut records to N tokens (default 2048)"),
+		OPT_FLAG(0, "generate", &o.generate, "also answer every record (greedy) and score the "
+			 "answers against the references: ROUGE-L F1 and exact match"),
+		OPT_INT(0, "max-new-tokens", &o.max_new, "N", 1, 1 << 20, "longest answer with --generate "
+			"(default 256)"),
+		OPT_STRING(0, "answers-out", &answers_out, "FILE", "write the answers as JSON Lines "
+			   "{model, index, answer} (with --generate)"),
+		OPT_STRING(0, "report", &report, "FILE.html", "write a self-contained HTML page: scores, "
+			   "bar charts, answers side by side (with --generate)"),
 		OPT_FLAG(0, "json", &as_json, "print a JSON array instead of a table"),
 		OPT_END(),
 	};
@@ -255,11 +345,12 @@ int cmd_eval(int argc, char **argv)
 	argc = parse_options(argc, argv, opts, &eval_help);
 	if (argc < 0)
 		return options_exit_code(argc);
-	if (argc)
-		return usage_error(&eval_help, "unexpected argument '%s'", argv[0]);
-	if (!bases.nr || !data) {
+	if (argc || !bases.nr || !data || ((answers_out || report) && !o.generate)) {
 		string_list_clear(&bases);
-		return usage_error(&eval_help, "eval needs at least one --base and --data");
+		return argc ? usage_error(&eval_help, "unexpected argument '%s'", argv[0])
+			    : !o.generate && (answers_out || report)
+			    ? usage_error(&eval_help, "--answers-out and --report need --generate")
+			    : usage_error(&eval_help, "eval needs at least one --base and --data");
 	}
 	nrecs = read_records(data, &recs);
 	if (nrecs < 0) {
@@ -268,43 +359,33 @@ int cmd_eval(int argc, char **argv)
 	}
 	res = xcalloc(bases.nr, sizeof(*res));
 	for (size_t i = 0; i < bases.nr && rc == EXIT_OK; i++)
-		if (eval_model(bases.items[i], adapter, template_opt, cutoff, recs, nrecs, &res[i]))
+		if (eval_model(bases.items[i], adapter, &o, recs, nrecs, &res[i]))
 			rc = EXIT_FAILURE_;
-	if (rc == EXIT_OK && as_json) {
-		struct strbuf sb = STRBUF_INIT;
-		strbuf_addstr(&sb, "[");
-		for (size_t i = 0; i < bases.nr; i++) {
-			strbuf_addstr(&sb, i ? ",\n {\"model\": " : "{\"model\": ");
-			json_write_string(&sb, res[i].model, strlen(res[i].model));
-			strbuf_addf(&sb, ", \"template\": \"%s\", \"records\": %ld, \"tokens\": %ld, "
-				    "\"cut\": %ld, \"loss\": %.6f, \"perplexity\": %.6g}", res[i].template,
-				    res[i].records, res[i].tokens, res[i].cut, res[i].loss, exp(res[i].loss));
-		}
-		strbuf_addstr(&sb, "]\n");
-		fputs(sb.buf, stdout);
-		strbuf_release(&sb);
-	} else if (rc == EXIT_OK) {
-		printf("%-32s %-8s %8s %9s %9s %12s\n", "model", "template", "records", "tokens", "loss",
-		       "perplexity");
-		for (size_t i = 0; i < bases.nr; i++)
-			printf("%-32s %-8s %8ld %9ld %9.4f %12.4g\n", res[i].model, res[i].template,
-			       res[i].records, res[i].tokens, res[i].loss, exp(res[i].loss));
-	}
-	for (size_t i = 0; rc == EXIT_OK && i < bases.nr; i++)
+	if (rc == EXIT_OK && as_json)
+		print_json(res, bases.nr, o.generate);
+	else if (rc == EXIT_OK)
+		print_table(res, bases.nr, o.generate);
+	for (size_t i = 0; rc == EXIT_OK && i < bases.nr; i++) {
 		if (res[i].cut)
-			warning("%s: %ld records were longer than --cutoff-len %ld and were cut",
-				res[i].model, res[i].cut, cutoff);
+			warning("%s: %ld records were longer than --cutoff-len %ld and were cut; their loss "
+				"covers only the tokens kept", res[i].model, res[i].cut, o.cutoff);
+		if (res[i].too_long)
+			warning("%s: %ld prompts left no room to answer within --cutoff-len %ld; their "
+				"answers are empty and score 0", res[i].model, res[i].too_long, o.cutoff);
+	}
+	if (rc == EXIT_OK && answers_out && write_answers(answers_out, res, bases.nr, nrecs))
+		rc = EXIT_FAILURE_;
+	if (rc == EXIT_OK && report && eval_write_report(report, res, bases.nr, recs, nrecs))
+		rc = EXIT_FAILURE_;
 	if (rc == EXIT_OK)
 		fprintf(stderr, "eval: %ld records, %zu model%s\n", nrecs, bases.nr,
 			bases.nr == 1 ? "" : "s");
-	for (long i = 0; i < nrecs; i++) {
-		free(recs[i].system);
-		free(recs[i].instruction);
-		free(recs[i].input);
-		free(recs[i].output);
-		free(recs[i].history);
+	for (size_t i = 0; i < bases.nr; i++) {
+		for (long k = 0; res[i].answers && k < nrecs; k++)
+			free(res[i].answers[k]);
+		free(res[i].answers);
 	}
-	free(recs);
+	free_records(recs, nrecs);
 	free(res);
 	string_list_clear(&bases);
 	return rc;
