@@ -93,4 +93,5 @@ def main():
     print(f"{kind}\tALL\t{len(allv)}\t{sum(allv)/len(allv):.3f}")
 
 
-main()
+if __name__ == "__main__":
+    main()
