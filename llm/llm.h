@@ -60,7 +60,7 @@ const struct llm_provider *llm_provider_find(const char *name);
 enum llm_error_kind {
 	LLM_ERR_NONE,
 	LLM_ERR_RETRY,		/* 429 slow down, 5xx, timeout, connection: retry later */
-	LLM_ERR_FAILED,		/* this request cannot work (too large, unreadable answer) */
+	LLM_ERR_FAILED,		/* this request cannot work (too large, refused): permanent */
 	LLM_ERR_FATAL		/* no request can work: bad key, no balance, refused, bad URL */
 };
 
@@ -78,11 +78,11 @@ enum llm_error_kind llm_classify_http(long status, const char *body, size_t len,
 struct llm_options {
 	const char *provider, *base_url, *model, *api_key_env;
 	long parallel, max_calls, max_tokens, retries, max_answer_tokens;
-	double rpm, tpm, timeout, temperature;
+	double rpm, tpm, timeout, deadline, temperature;
 	int no_cache, stream;
 };
 
-/* Defaults: 4 in flight, 5 retries, 300 s per call, temperature 0.7. */
+/* Defaults: 4 in flight, 5 retries, 300 s per call, 600 s per request, temperature 0.7. */
 void llm_options_init(struct llm_options *o);
 
 #define LLM_OPTIONS(o) \
@@ -99,6 +99,8 @@ void llm_options_init(struct llm_options *o);
 		"stop starting calls once N tokens (in + out) are spent"), \
 	OPT_INT(0, "retries", &(o)->retries, "N", 0, 100, "retries of a call after 429/5xx/timeout (default 5)"), \
 	OPT_DOUBLE(0, "timeout", &(o)->timeout, "SECONDS", 1, 86400, "deadline of one call (default 300)"), \
+	OPT_DOUBLE(0, "deadline", &(o)->deadline, "SECONDS", 1, 604800, \
+		   "give up on a request after this long, retries and waits included (default 600)"), \
 	OPT_DOUBLE(0, "temperature", &(o)->temperature, "T", 0, 2, "sampling temperature (default 0.7)"), \
 	OPT_INT(0, "answer-tokens", &(o)->max_answer_tokens, "N", 1, 1000000, \
 		"max_tokens of each answer (default: the platform's)"), \
@@ -138,6 +140,7 @@ struct llm_request {
 	int64_t cache_key;
 	int attempts;
 	double not_before;
+	double first_try;	/* when its first attempt started: --deadline counts from here */
 	void *transfer;
 };
 
@@ -154,6 +157,7 @@ struct llm_totals {
 	long cached;		/* requests answered from llm_calls */
 	long retries;
 	long failed;		/* requests given up on */
+	long failed_permanent;	/* of those, failed in a way a later run cannot fix */
 	long truncated;
 	long tokens_in, tokens_out;
 };

@@ -286,8 +286,16 @@ static void start_transfer(struct llm_client *c, struct llm_request *req)
 	curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, t->body_sent);
 	curl_easy_setopt(t->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(t->body_sent));
-	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->o.timeout < 10 ? c->o.timeout * 1000 : 10000));
-	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)(c->o.timeout * 1000));
+	/* each attempt within --timeout, and all of them within the request's --deadline */
+	double now = now_seconds(), limit = c->o.timeout;
+	if (!req->first_try)
+		req->first_try = now;
+	if (req->first_try + c->o.deadline - now < limit)
+		limit = req->first_try + c->o.deadline - now;
+	if (limit < 1)
+		limit = 1;
+	curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, (long)(limit < 10 ? limit * 1000 : 10000));
+	curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)(limit * 1000));
 	curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "winnow/0.1");
@@ -508,8 +516,8 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 				json_decref(root);
 			}
 		}
-		if (!ok && kind != LLM_ERR_FATAL)
-			kind = not_json && req->attempts > 1 ? LLM_ERR_FAILED : LLM_ERR_RETRY;	/* one retry */
+		if (!ok && kind != LLM_ERR_FATAL)	/* a page that is not JSON will not become JSON */
+			kind = not_json ? LLM_ERR_FATAL : LLM_ERR_RETRY;
 		else if (!strcmp(req->finish_reason, "content_filter") || !strcmp(req->finish_reason, "sensitive")) {
 			kind = LLM_ERR_FATAL;
 			snprintf(msg, sizeof(msg), "the platform refused the content (finish_reason %s); "
@@ -557,8 +565,9 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 		return 0;
 	}
 
-	if (kind == LLM_ERR_RETRY && req->attempts <= c->o.retries) {
-		double wait = backoff(c, req->attempts, retry_after);
+	double wait = kind == LLM_ERR_RETRY ? backoff(c, req->attempts, retry_after) : 0;
+	int in_time = now_seconds() + wait + 1 < req->first_try + c->o.deadline;
+	if (kind == LLM_ERR_RETRY && req->attempts <= c->o.retries && in_time) {
 		c->totals.retries++;
 		if (c->warnings++ < 5)
 			warning("%s; retrying in %.1f s (attempt %d of %ld)", msg, wait, req->attempts + 1,
@@ -579,10 +588,12 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 	if (kind != LLM_ERR_NONE) {
 		req->status = LLM_FAILED;
 		if (kind == LLM_ERR_RETRY)
-			snprintf(req->error, sizeof(req->error), "gave up after %d attempts: %s", req->attempts, msg);
+			snprintf(req->error, sizeof(req->error), "gave up after %d attempt%s%s: %s", req->attempts,
+				 req->attempts == 1 ? "" : "s", in_time ? "" : " (its --deadline passed)", msg);
 		else
 			snprintf(req->error, sizeof(req->error), "%s", msg);
 		c->totals.failed++;
+		c->totals.failed_permanent += kind == LLM_ERR_FAILED;
 		if (c->warnings++ < 5)
 			warning("%s", req->error);
 	} else if (req->status == LLM_TRUNCATED) {
@@ -668,6 +679,7 @@ enum llm_run_result llm_run(struct llm_client *c, struct llm_request *reqs, size
 		req->cached = 0;
 		req->attempts = 0;
 		req->not_before = 0;
+		req->first_try = 0;
 		req->call_id = 0;
 		*req->error = '\0';
 		if (!c->o.no_cache) {

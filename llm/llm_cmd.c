@@ -58,8 +58,10 @@ int llm_run_exit(enum llm_run_result r, const struct llm_totals *t)
 {
 	if (r == LLM_RUN_FATAL)
 		return EXIT_FAILURE_;
-	if (t->failed)
+	if (t->failed > t->failed_permanent)	/* some may work later */
 		return EXIT_TEMPFAIL;
+	if (t->failed)				/* none will: a too large answer, a refusal */
+		return EXIT_FAILURE_;
 	return EXIT_OK;
 }
 

@@ -39,6 +39,7 @@ void llm_options_init(struct llm_options *o)
 	o->parallel = 4;
 	o->retries = 5;
 	o->timeout = 300;
+	o->deadline = 600;
 	o->temperature = 0.7;
 }
 

@@ -126,11 +126,11 @@ like "$err" "malformed" "the message says the answer was malformed"
 is "$(calls)" 2 "one try and one retry"
 is "$(sql "SELECT group_concat(status) FROM llm_calls WHERE request LIKE '%broken%'")" "retry,retry" "both attempts are logged, neither as an answer to cache"
 
-# an HTML page with HTTP 200 (a wrong --base-url, a proxy's login page) is reported as such after one retry
+# an HTML page with HTTP 200 (a wrong --base-url, a proxy's login page) is permanent: reported at once
 fake_llm '{"default": {"body": "<!DOCTYPE html><html><body>Welcome to nginx</body></html>"}}'
 run llm ask $LLM "html page"
-is "$rc" 75 "an HTML answer fails"
-is "$(calls)" 2 "after one retry, not the five --retries allows"
+is "$rc" 1 "an HTML answer fails with exit 1 (regression: retried, then 75 'try again later')"
+is "$(calls)" 1 "at once, not after the retries --retries allows"
 like "$err" "is not JSON, it starts '<!DOCTYPE html>" "the message says it is not JSON and quotes it"
 like "$err" "check --base-url" "and what to check"
 
@@ -159,9 +159,17 @@ is "$out" '{"a": 1}' "blank keep-alive lines before the body are skipped"
 # an answer past the size limit (8 MB) is cut off and not retried
 fake_llm '{"default": {"content": "0123456789abcdef", "repeat": 600000}}'
 run llm ask $LLM "huge"
-is "$rc" 75 "a 9.6 MB answer fails"
+is "$rc" 1 "a 9.6 MB answer fails with exit 1 (regression: 75, though a later run gets the same)"
 like "$err" "larger than 8 MB" "because of the size limit"
 is "$(calls)" 1 "without retrying"
+
+# a stream that never ends is bounded by the request's --deadline, retries included
+fake_llm '{"default": {"content": "x", "keepalive": 100000000}}'
+run llm ask $LLM --stream --timeout 2 --deadline 3 --retries 5 "endless stream"
+is "$rc" 75 "a never-ending stream fails (try again later)"
+like "$err" "its --deadline passed" "because of the deadline (regression: 6 attempts x --timeout)"
+[ "$(calls)" -le 2 ]
+ok $? "after at most two attempts, not the six --retries 5 allows"
 
 # truncated answers are kept, flagged
 fake_llm '{"default": {"content": "一个被截断的回", "finish_reason": "length"}}'
