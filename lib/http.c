@@ -21,10 +21,19 @@ const struct http_limits http_download_limits = {
 	.max_bytes = (int64_t)20 << 30,
 };
 
+/*
+ * A body decoded from gzip/deflate/br may grow this many times its size on
+ * the wire, past the first BOMB_FLOOR bytes: text compresses 3-15 times, a
+ * decompression bomb (a gigabyte of one byte) a thousand.
+ */
+#define BOMB_RATIO 100
+#define BOMB_FLOOR ((int64_t)64 << 20)
+
 struct download {
 	FILE *fp;
+	CURL *curl;
 	int64_t received, max_bytes;
-	int too_big;
+	int too_big, bomb;
 	struct progress progress;
 };
 
@@ -32,8 +41,15 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct download *d = userdata;
 	size_t n = size * nmemb;
+	curl_off_t wire = 0;
 	if (d->received + (int64_t)n > d->max_bytes) {
 		d->too_big = 1;
+		return 0;
+	}
+	if (d->received + (int64_t)n > BOMB_FLOOR &&
+	    curl_easy_getinfo(d->curl, CURLINFO_SIZE_DOWNLOAD_T, &wire) == CURLE_OK &&
+	    d->received + (int64_t)n > (int64_t)wire * BOMB_RATIO) {
+		d->bomb = 1;
 		return 0;
 	}
 	if (fwrite(ptr, 1, n, d->fp) != n)
@@ -80,7 +96,7 @@ enum http_result http_download(const char *url, const char *path,
 	d.max_bytes = limits->max_bytes;
 	progress_start(&d.progress, title, 0, "bytes");
 
-	curl = curl_easy_init();
+	curl = d.curl = curl_easy_init();
 	if (!curl)
 		die("cannot initialise libcurl");
 	curl_easy_setopt(curl, CURLOPT_URL, url);
@@ -106,7 +122,11 @@ enum http_result http_download(const char *url, const char *path,
 	res = curl_easy_perform(curl);
 	progress_finish(&d.progress);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (d.too_big || res == CURLE_FILESIZE_EXCEEDED) {
+	if (d.bomb) {
+		error("'%s' decompresses to more than %d times its size (past %lld MB): refused as a "
+		      "decompression bomb; download it yourself if it is really that repetitive", url,
+		      BOMB_RATIO, (long long)(BOMB_FLOOR >> 20));
+	} else if (d.too_big || res == CURLE_FILESIZE_EXCEEDED) {
 		error("'%s' is larger than the %lld MB limit", url,
 		      (long long)(limits->max_bytes >> 20));
 	} else if (res == CURLE_OPERATION_TIMEDOUT || res == CURLE_COULDNT_CONNECT ||

@@ -15,8 +15,13 @@ command -v "$PY" >/dev/null || { echo "1..0 # SKIP python3 is needed for the tes
 # Serves the fixtures; /export?kind=csv answers CSV with no file extension
 # in the URL, so only the Content-Type can tell the format.
 cat >server.py <<'EOF'
-import http.server, os, sys
+import gzip, http.server, os, sys
 root = sys.argv[1]
+with open(os.path.join(root, "records.jsonl"), "rb") as f:
+    records_gz = gzip.compress(f.read())
+# a decompression bomb: one record, then 80 MB of blanks (~80 KB on the wire)
+bomb_gz = gzip.compress(b'{"instruction": "boom", "output": "x"}\n' + b" " * (80 << 20), 9)
+encoded = {"records.jsonl.gz": records_gz, "bomb.jsonl": bomb_gz}
 types = {"faq": ("faq.csv", "text/csv; charset=utf-8"),
          "tab": ("faq.tsv", "text/tab-separated-values"),
          "alpaca.json": ("alpaca.json", "application/json"),
@@ -25,6 +30,14 @@ types = {"faq": ("faq.csv", "text/csv; charset=utf-8"),
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         name = self.path.split("?")[0].strip("/")
+        if name in encoded:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(encoded[name])))
+            self.end_headers()
+            self.wfile.write(encoded[name])
+            return
         if name not in types:
             self.send_error(404, "no such dataset")
             return
@@ -76,7 +89,17 @@ run import "$URL/tab"
 is "$rc" 0 "a URL served as text/tab-separated-values"
 is "$(sql "SELECT output FROM records WHERE instruction = 'Name a colour.'")" "Blue." "is read as TSV"
 
+run import "$URL/records.jsonl.gz" --format jsonl
+is "$rc" 0 "a gzip-encoded download is decoded"
+like "$err" "3 already present" "into the same records"
+
 before=$(sql "SELECT count(*) FROM records")
+run import "$URL/bomb.jsonl"
+is "$rc" 1 "a gzip bomb is refused (regression: written decoded to \$TMPDIR until the line limit stopped it)"
+like "$err" "refused as a decompression bomb" "named as such"
+is "$(sql "SELECT count(*) FROM records")" "$before" "nothing was imported from it"
+is "$(ls "$T/tmp")" "" "and its partial download is removed"
+
 run import "$URL/missing.json"
 is "$rc" 1 "a 404 is a failure (exit 1)"
 like "$err" "HTTP 404" "the message gives the HTTP status"
