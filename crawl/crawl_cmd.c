@@ -167,12 +167,14 @@ static int pick_sites(sqlite3 *db, int argc, char **argv, struct due_sites *d)
 static int crawl_parse_options(int argc, char **argv, struct crawl_limits *limits)
 {
 	const char *max_time = NULL;
-	long max_pages = 0, concurrency = 8, timeout = 60;
+	long max_pages = 0, concurrency = 8, timeout = 60, max_links = CRAWL_MAX_LINKS;
 	struct option opts[] = {
 		OPT_STRING(0, "max-time", &max_time, "DURATION", "stop starting pages after this long (30m, 2h)"),
 		OPT_INT(0, "max-pages", &max_pages, "N", 0, 1000000000, "fetch at most N pages in this run"),
 		OPT_INT(0, "concurrency", &concurrency, "N", 1, 256, "requests in flight over all hosts (default 8)"),
 		OPT_INT(0, "timeout", &timeout, "SECONDS", 1, 3600, "give up on one request after this long (default 60)"),
+		OPT_INT(0, "max-links", &max_links, "N", 1, 10000000, "follow at most N links of one page "
+			"(default 5000); the rest are counted in pages.links_dropped"),
 		OPT_END(),
 	};
 	argc = parse_options(argc, argv, opts, &crawl_help);
@@ -190,6 +192,7 @@ static int crawl_parse_options(int argc, char **argv, struct crawl_limits *limit
 	limits->max_pages = max_pages;
 	limits->concurrency = concurrency;
 	limits->timeout = timeout;
+	limits->max_links = max_links;
 	return argc;
 }
 
@@ -231,6 +234,11 @@ static int crawl_report(struct command *cmd, const struct crawl_totals *totals, 
 	run_count(run, "retried", totals->retried);
 	run_count(run, "new_links", totals->links);
 	run_count(run, "sitemaps", totals->sitemaps);
+	run_count(run, "links_dropped", totals->links_dropped);
+	if (totals->pages_capped)
+		warning("%ld page%s had more links than --max-links; %ld links were not followed "
+			"(counted in pages.links_dropped)", totals->pages_capped, totals->pages_capped == 1 ? "" : "s",
+			totals->links_dropped);
 	if (failed)
 		error("the crawl stopped because the corpus failed; finished pages are saved");
 	return command_end(cmd, failed ? EXIT_FAILURE_ : EXIT_OK,

@@ -136,11 +136,16 @@ struct crawl_limits {
 	double deadline;	/* now_seconds() value to stop at, 0 = none */
 	long timeout;		/* per-transfer total timeout, seconds */
 	long concurrency;	/* global transfers in flight */
+	long max_links;		/* links followed per page, 0 = none */
 };
+
+/* Links followed per page unless --max-links says otherwise. */
+#define CRAWL_MAX_LINKS 5000
 
 struct crawl_totals {
 	long fetched, not_modified, unchanged, documents, records, failed, blocked, retried;
 	long sitemaps, links, redirects;
+	long pages_capped, links_dropped;	/* pages past --max-links, their links not followed */
 	struct strbuf failures;	/* "http-404=3 timeout=1" */
 };
 

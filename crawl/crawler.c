@@ -17,88 +17,15 @@
  *     at most MAX_REDIRECTS hops from a linked URL. (robots.txt and sitemap
  *     fetches let libcurl follow.)
  */
-#include "crawl_internal.h"
-#include "fetch.h"
-#include "frontier.h"
+#include "crawler_state.h"
 #include "../lib/progress.h"
 #include "../lib/util.h"
 
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-
-#define QUEUE_MAX 512		/* due pages held in memory per source */
-#define RETRY_WAIT_MAX 60	/* wait in this run for retries due sooner than this (s) */
-#define MAX_TRIES_5XX 3
-#define MAX_TRIES_THROTTLED 5
-#define MAX_REDIRECTS 10
-
-enum transfer_kind { T_PAGE, T_ROBOTS };
-enum robots_state { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_READY };
-
-struct host {
-	char *site;
-	double next_ok;		/* now_seconds() before which no request starts */
-	double delay;
-	int in_flight, max_in_flight;
-	enum robots_state robots_state;
-	struct robots robots;
-	int unavailable;	/* robots.txt failed: no requests this run */
-};
-
-struct site {
-	int64_t id;
-	struct site_rules *rules;
-	char *site_key;
-	regex_t *allow, *deny;
-	struct extract_rules xr;
-	const char *agent;
-	char agent_token[64];	/* product token robots.txt groups are matched on */
-	long started;		/* pages started this run */
-	struct frontier_page queue[QUEUE_MAX];
-	int queue_nr, exhausted;
-};
-
-struct transfer {
-	CURL *h;
-	enum transfer_kind kind;
-	struct frontier_page page;	/* T_PAGE */
-	struct site *site;
-	struct host *host;
-	struct strbuf body, etag, last_modified, retry_after;
-	struct body_sink sink;
-	struct curl_slist *headers;
-};
-
-struct reason {
-	char name[32];
-	long n;
-};
-
-struct crawler {
-	sqlite3 *db;
-	struct frontier f;
-	CURLM *multi;
-	struct site *sites;
-	size_t sites_nr;
-	struct host **hosts;	/* pointers: transfers keep them while the array grows */
-	size_t hosts_nr;
-	struct transfer **live;	/* transfers in flight */
-	size_t live_nr;
-	int64_t *taken;		/* page ids queued or in flight */
-	size_t taken_nr, taken_alloc;
-	const struct crawl_limits *limits;
-	struct crawl_totals *totals;
-	struct reason reasons[32];
-	size_t reasons_nr;
-	int active;
-	long started;
-	struct progress progress;
-	int failed;		/* the corpus failed: stop */
-};
 
 /* ---- bookkeeping ---- */
 
@@ -162,26 +89,6 @@ static struct host *host_for(struct crawler *c, struct site *s, const char *url)
 	return h;
 }
 
-/* 1 if url may be followed for site s (same site, allow/deny). */
-static int url_wanted(struct site *s, const char *url)
-{
-	struct strbuf key = STRBUF_INIT;
-	url_site(url, &key);
-	int ok = !strcmp(key.buf, s->site_key);
-	strbuf_release(&key);
-	if (!ok)
-		return 0;
-	for (size_t i = 0; i < s->rules->deny_nr; i++)
-		if (!regexec(&s->deny[i], url, 0, NULL, 0))
-			return 0;
-	if (!s->rules->allow_nr)
-		return 1;
-	for (size_t i = 0; i < s->rules->allow_nr; i++)
-		if (!regexec(&s->allow[i], url, 0, NULL, 0))
-			return 1;
-	return 0;
-}
-
 /* ---- starting transfers ---- */
 
 static size_t on_header(char *line, size_t size, size_t n, void *ctx)
@@ -211,8 +118,8 @@ static size_t on_header(char *line, size_t size, size_t n, void *ctx)
 	return len;
 }
 
-static struct transfer *transfer_new(struct crawler *c, enum transfer_kind kind, struct site *s,
-				     struct host *h, const char *url)
+struct transfer *transfer_new(struct crawler *c, enum transfer_kind kind, struct site *s,
+			      struct host *h, const char *url)
 {
 	struct transfer *t = xcalloc(1, sizeof(*t));
 	t->kind = kind;
@@ -248,29 +155,6 @@ static void transfer_free(struct transfer *t)
 	strbuf_release(&t->retry_after);
 	frontier_page_release(&t->page);
 	free(t);
-}
-
-static void start_robots(struct crawler *c, struct site *s, struct host *h, const char *page_url)
-{
-	struct strbuf url = STRBUF_INIT, cached = STRBUF_INIT;
-	long status;
-	if (frontier_robots_get(&c->f, h->site, &status, &cached)) {
-		if (status >= 200 && status < 300)
-			robots_parse(&h->robots, cached.buf, cached.len, s->agent_token);
-		h->robots_state = ROBOTS_READY;
-		if (h->robots.crawl_delay > h->delay)
-			h->delay = h->robots.crawl_delay;
-		strbuf_release(&cached);
-		return;
-	}
-	strbuf_release(&cached);
-	const char *path = url_path(page_url);
-	strbuf_add(&url, page_url, (size_t)(path - page_url));
-	strbuf_addstr(&url, "/robots.txt");
-	struct transfer *t = transfer_new(c, T_ROBOTS, s, h, url.buf);
-	h->robots_state = ROBOTS_FETCHING;
-	curl_multi_add_handle(c->multi, t->h);
-	strbuf_release(&url);
 }
 
 static void start_page(struct crawler *c, struct site *s, struct host *h, struct frontier_page *p)
@@ -325,7 +209,7 @@ static void refill(struct crawler *c, struct site *s)
 static void block_page(struct crawler *c, struct site *s, struct frontier_page *p)
 {
 	struct page_outcome o = { "blocked", 0, NULL, p->etag, p->last_modified, "robots",
-				  0, 0, 0, 0, s->rules->every };
+				  0, 0, 0, 0, s->rules->every, 0 };
 	if (frontier_finish(&c->f, p->id, &o))	/* one statement: its own transaction */
 		c->failed = 1;
 	c->totals->blocked++;
@@ -374,114 +258,6 @@ static void start_transfers(struct crawler *c)
 
 /* ---- finishing transfers ---- */
 
-static void add_robots_sitemaps(struct crawler *c, struct host *h)
-{
-	for (size_t si = 0; si < c->sites_nr; si++) {
-		struct site *s = &c->sites[si];
-		if (strcmp(s->site_key, h->site))
-			continue;
-		for (size_t i = 0; i < h->robots.sitemaps_nr; i++) {
-			struct strbuf u = STRBUF_INIT;
-			if (!url_resolve(NULL, h->robots.sitemaps[i], &u) && url_wanted(s, u.buf) &&
-			    frontier_add(&c->f, s->id, u.buf, PAGE_SITEMAP, 0) > 0) {
-				s->exhausted = 0;
-			}
-			strbuf_release(&u);
-		}
-	}
-}
-
-static void finish_robots(struct crawler *c, struct transfer *t, CURLcode res, long status)
-{
-	struct host *h = t->host;
-	robots_release(&h->robots);
-	if (res == CURLE_OK && status >= 200 && status < 300) {
-		robots_parse(&h->robots, t->body.buf, t->body.len, t->site->agent_token);
-		frontier_robots_put(&c->f, h->site, status, t->body.buf, t->body.len);
-	} else if (res == CURLE_OK && status >= 400 && status < 500) {
-		frontier_robots_put(&c->f, h->site, status, "", 0);	/* 4xx: everything allowed */
-	} else {
-		/* 5xx or unreachable: stay away from this host for this run (RFC 9309 2.3.1.4) */
-		h->robots.disallow_all = 1;
-		h->unavailable = 1;
-		warning("robots.txt of '%s' is unavailable (%s); its pages wait for the next run",
-			h->site, res == CURLE_OK ? "server error" : curl_easy_strerror(res));
-	}
-	if (h->robots.crawl_delay > h->delay)
-		h->delay = h->robots.crawl_delay;
-	h->robots_state = ROBOTS_READY;
-	add_robots_sitemaps(c, h);
-}
-
-struct link_ctx {
-	struct crawler *c;
-	struct site *s;
-	long depth;
-};
-
-static void on_link(void *ctx, const char *url, int rel_next)
-{
-	struct link_ctx *l = ctx;
-	long depth = rel_next ? l->depth : l->depth + 1;
-	if (l->s->rules->depth >= 0 && depth > l->s->rules->depth)
-		return;
-	if (!url_wanted(l->s, url))
-		return;
-	int r = frontier_add(&l->c->f, l->s->id, url, PAGE_HTML, depth);
-	if (r < 0)
-		l->c->failed = 1;
-	else if (r > 0) {
-		l->c->totals->links++;
-		l->s->exhausted = 0;
-	}
-}
-
-/* Adds the <loc> URLs of a sitemap or sitemap index. */
-static void read_sitemap(struct crawler *c, struct site *s, const struct strbuf *body)
-{
-	struct strbuf plain = STRBUF_INIT;
-	const char *xml = body->buf;
-	size_t len = body->len;
-	if (is_gzip(xml, len)) {
-		if (gunzip_limited(xml, len, CRAWL_MAX_BODY * 5, &plain) < 0) {
-			strbuf_release(&plain);
-			return;
-		}
-		xml = plain.buf;
-		len = plain.len;
-	}
-	xmlDocPtr doc = xmlReadMemory(xml, (int)(len > INT32_MAX ? INT32_MAX : len), NULL, NULL,
-				      XML_PARSE_NONET | XML_PARSE_RECOVER | XML_PARSE_NOERROR |
-				      XML_PARSE_NOWARNING);
-	c->totals->sitemaps++;
-	for (xmlNodePtr n = doc ? xmlDocGetRootElement(doc) : NULL; n;) {
-		if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, "loc") && n->parent) {
-			xmlChar *loc = xmlNodeGetContent(n);
-			struct strbuf u = STRBUF_INIT;
-			int index = !strcmp((const char *)n->parent->name, "sitemap");
-			if (loc && !url_resolve(NULL, (const char *)loc, &u) && url_wanted(s, u.buf)) {
-				int r = frontier_add(&c->f, s->id, u.buf, index ? PAGE_SITEMAP : PAGE_HTML, 0);
-				if (r > 0) {
-					c->totals->links++;
-					s->exhausted = 0;
-				}
-			}
-			xmlFree(loc);
-			strbuf_release(&u);
-		}
-		if (n->children && n->type == XML_ELEMENT_NODE) {
-			n = n->children;
-			continue;
-		}
-		while (n && !n->next)
-			n = n->parent && n->parent->type == XML_ELEMENT_NODE ? n->parent : NULL;
-		if (n)
-			n = n->next;
-	}
-	xmlFreeDoc(doc);
-	strbuf_release(&plain);
-}
-
 /* Extracts and stores a fetched HTML or text page; fills o. Returns 0 or -1 (corpus). */
 static int store_page(struct crawler *c, struct transfer *t, const char *ct, int is_html,
 		      const char *final_url, struct page_outcome *o)
@@ -497,9 +273,12 @@ static int store_page(struct crawler *c, struct transfer *t, const char *ct, int
 		/* without XPath rules, the tree holds only what extraction and links read */
 		unsigned lean = s->xr.qa_question || s->xr.content_xpath
 				? 0 : HTML_TEXT_ONLY | HTML_KEEP_LINKS;
-		struct link_ctx l = { c, s, t->page.depth };
+		struct link_ctx l = { c, s, t->page.depth, 0, 0 };
 		struct link_sink sink = { on_link, &l };
 		extract_page(utf8.buf, utf8.len, final_url, &s->xr, lean, &sink, &e, &qa);
+		o->links_dropped = l.dropped;
+		c->totals->pages_capped += l.dropped > 0;
+		c->totals->links_dropped += l.dropped;
 	} else {
 		strbuf_add(&e.text, utf8.buf, utf8.len);
 		strbuf_trim(&e.text);
@@ -580,7 +359,7 @@ static void finish_page(struct crawler *c, struct transfer *t, CURLcode res, lon
 {
 	struct site *s = t->site;
 	struct page_outcome o = { "fetched", status, NULL, NULL, NULL, NULL, 0, 0, 0, 0,
-				  s->rules->every };
+				  s->rules->every, 0 };
 	char *final_url = NULL, *ct = NULL, reason[32];
 	struct strbuf redirect_to = STRBUF_INIT;
 	int transient = 0, throttled = 0;

@@ -29,7 +29,7 @@ int frontier_open(struct frontier *f, sqlite3 *db, int64_t run_id)
 		" etag = ?, last_modified = ?, content_hash = coalesce(?, content_hash),"
 		" document_id = coalesce(?, document_id), records = ?, tries = 0,"
 		" next_fetch_at = ?, fetched_at = strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
-		" last_error = ?, run_id = ? WHERE id = ?");
+		" last_error = ?, run_id = ?, links_dropped = ? WHERE id = ?");
 	f->retry = corpus_prepare(db,
 		"UPDATE pages SET tries = tries + 1, http_status = ?, last_error = ?,"
 		" next_fetch_at = ? WHERE id = ?");
@@ -190,7 +190,8 @@ int frontier_finish(struct frontier *f, int64_t page_id, const struct page_outco
 	sqlite3_bind_int64(st, 9, (int64_t)time(NULL) + o->next_in);
 	bind_text_or_null(st, 10, o->error);
 	sqlite3_bind_int64(st, 11, f->run_id);
-	sqlite3_bind_int64(st, 12, page_id);
+	sqlite3_bind_int64(st, 12, o->links_dropped);
+	sqlite3_bind_int64(st, 13, page_id);
 	return step_done(f, st, "update a page");
 }
 

@@ -75,6 +75,7 @@ struct page_outcome {
 	int64_t document_id;		/* 0 = keep the old one */
 	long records;
 	long next_in;			/* seconds until due again */
+	long links_dropped;		/* links past --max-links, not followed */
 };
 int frontier_finish(struct frontier *f, int64_t page_id, const struct page_outcome *o);
 /* Leaves the page pending with tries+1, due again in `in` seconds. */

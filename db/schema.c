@@ -243,6 +243,8 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN host TEXT;\n",
 	/* 9: how far a crawled page's extracted text looks like its content (NULL: not crawled) */
 	"ALTER TABLE documents ADD COLUMN confidence REAL;\n",
+	/* 10: a page with more links than --max-links says how many were not followed */
+	"ALTER TABLE pages ADD COLUMN links_dropped INTEGER NOT NULL DEFAULT 0;\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -338,6 +340,7 @@ static const struct column_doc {
 	{ "pages", "final_url", "where the last fetch ended: its own URL, or the Location it redirected "
 	  "to (the target is a page of its own)" },
 	{ "pages", "redirects", "redirects that led here from a linked URL (at most 10 are followed)" },
+	{ "pages", "links_dropped", "links of the page past crawl --max-links (default 5000), not followed" },
 	{ "pages", "kind", "page, or sitemap (an XML sitemap or sitemap index)" },
 	{ "pages", "depth", "links followed from a start URL or sitemap to reach it" },
 	{ "pages", "status", "pending (not fetched yet, or waiting to retry), fetched, failed, "

@@ -136,6 +136,16 @@ is "$(sql "SELECT count(*) FROM documents")" "$docs" "unchanged pages add no doc
 like "$(sql "SELECT counts FROM runs WHERE command = 'crawl' ORDER BY id DESC LIMIT 1")" '"fetched":0' "nothing was re-extracted"
 
 # --user-agent: its product token picks the robots.txt group ("otherbot": Disallow: /)
+# a page with many links: only --max-links of them reach the frontier, the rest are counted
+run source add many --url "$SITE/many-links" --allow '/ml/|/many-links'
+run crawl many --max-links 10 --max-pages 1
+is "$rc" 0 "a crawl of a page with 50 links and --max-links 10"
+is "$(sql "SELECT count(*) FROM pages p JOIN sources s ON s.id = p.source_id WHERE s.name = 'many' AND url LIKE '%/ml/%'")" \
+	10 "only 10 of its links enter the frontier (regression: 100,000 links, 99,971 rows)"
+is "$(sql "SELECT links_dropped FROM pages WHERE url LIKE '%/many-links'")" 40 "the page row counts the 40 not followed"
+like "$err" "1 page had more links than --max-links; 40 links were not followed" "and the run says so"
+"$WINNOW" source rm many >/dev/null 2>&1
+
 run source add other --url "$SITE/article" --user-agent "otherbot/1.0 (+http://example.com)"
 before=$(requests /article)
 run crawl other
