@@ -63,6 +63,7 @@ static inline float bf16_to_f32(uint16_t h)
 }
 uint16_t f32_to_bf16(float f);
 float f16_to_f32(uint16_t h);
+uint16_t f32_to_f16(float f);
 /* Converts n elements of src (any dtype) to f32. */
 void st_to_f32(enum st_dtype t, const void *src, float *dst, size_t n);
 
