@@ -62,6 +62,14 @@ like "$err" "19 already recorded" "and says the decisions are there (the edit ma
 fake_llm '{"default": {"echo": "答："}}'
 run review --task luck --export again.jsonl
 is "$(wc -l < again.jsonl | tr -d ' ')" 2 "a second export has only the undecided question and the edited one"
+# the same two in the terminal reviewer: accepted, they stay raw questions for answer
+printf '%s\n' 'expect "raw"' 'expect "1/2"' 'send "a"' 'expect "2/2"' 'send "a"' 'expect "batch 1 done"' \
+	'expect "winnow answer luck"' 'send "q"' 'wait' >tui.txt
+tui=$(WINNOW_REVIEWER=carol "$PY" "$FIXTURES/annotate/pty_drive.py" 24 100 tui.txt -- "$WINNOW" review --task luck 2>tui.err)
+is "$tui" "exit 0" "the terminal reviewer shows the questions, and its end-of-batch hint names answer luck"
+[ -s tui.err ] && sed 's/^/# /' tui.err
+is "$(sql "SELECT count(*) FROM annotations WHERE author = 'carol' AND verdict = 'accept'")" 2 "two accepts recorded"
+is "$(sql "SELECT count(*) FROM records WHERE stage = 'raw' AND output = ''")" 17 "and the questions are still raw, unanswered"
 run answer luck $LLM
 is "$rc" 0 "answer"
 is "$(calls)" 17 "answers the 15 accepted, the undecided and the edited question, none of the rejected"
