@@ -52,14 +52,46 @@
 #define REPEAT_MIN_SHARE 0.10
 /* Pages with less prose than this (characters) are listings. */
 #define LISTING_MAX_PROSE 400
+/* The same for Chinese, Japanese or Korean, a character a word */
+#define LISTING_MAX_PROSE_CJK 150
 /* Blocks inside the container whose text is mostly links are dropped. */
 #define MAX_LINK_DENSITY 0.60
+/*
+ * Chinese prose has a comma or full stop every 10 to 30 characters; titles
+ * of related articles, keyword lists and menus have none. A mostly-CJK
+ * block weighs as prose only in proportion to its punctuation, one mark
+ * per this many characters counting in full.
+ */
+#define CJK_CHARS_PER_MARK 30
+
+/* Counts CJK characters and sentence punctuation in UTF-8 text. */
+static void text_marks(const xmlChar *s, uint32_t *cjk, uint32_t *punct)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+		if (c < 0x80) {
+			*punct += c == ',' || c == '.' || c == ';' || c == '!' || c == '?';
+		} else if (c >= 0xE3 && c <= 0xED && s[1] && s[2]) {
+			unsigned char c1 = s[1], c2 = s[2];
+			/* 。 、 (U+3001-3002), ，！？；： (U+FF0C, FF01, FF1F, FF1B, FF1A) */
+			if ((c == 0xE3 && c1 == 0x80 && (c2 == 0x81 || c2 == 0x82)) ||
+			    (c == 0xEF && c1 == 0xBC && (c2 == 0x8C || c2 == 0x81 || c2 == 0x9F ||
+							 c2 == 0x9B || c2 == 0x9A)))
+				(*punct)++;
+			else if ((c >= 0xE4 && c <= 0xE9) || (c == 0xE3 && c1 >= 0x81) || c == 0xEA ||
+				 (c >= 0xEB && c <= 0xED && !(c == 0xED && c1 >= 0xA0)))
+				(*cjk)++;	/* U+3040..U+9FFF, Hangul syllables */
+		}
+	}
+}
 
 struct node_stats {
 	uint32_t text;		/* characters of text below, links included */
 	uint32_t link;		/* characters of text inside <a> below */
 	uint32_t own_text;	/* text whose nearest block ancestor is this node */
 	uint32_t own_link;
+	uint32_t cjk, own_cjk;		/* Chinese, Japanese, Korean characters */
+	uint32_t punct, own_punct;	/* sentence punctuation (CJK and ASCII) */
 	double mass;		/* prose weight of this block and all below */
 };
 
@@ -162,27 +194,38 @@ static void compute_stats(struct stats_table *t, xmlNodePtr n, int in_link)
 			t->v[self].text += k;
 			if (link)
 				t->v[self].link += k;
+			if (k)
+				text_marks(c->content, &t->v[self].cjk, &t->v[self].punct);
 		}
 	}
 	/* own text = text not inside a block below (under inline children too) */
-	uint32_t sub_text = 0, sub_link = 0;
+	uint32_t sub_text = 0, sub_link = 0, sub_cjk = 0, sub_punct = 0;
 	for (xmlNodePtr c = n->children; c; c = c->next)
 		if (c->type == XML_ELEMENT_NODE) {
 			struct node_stats *cs = &t->v[(uintptr_t)c->_private - 1];
 			int child_block = (html_kind(c) & (TAG_BLOCK | TAG_CELL)) != 0;
+			t->v[self].cjk += cs->cjk;
+			t->v[self].punct += cs->punct;
 			sub_text += child_block ? cs->text : cs->text - cs->own_text;
 			sub_link += child_block ? cs->link : cs->link - cs->own_link;
+			sub_cjk += child_block ? cs->cjk : cs->cjk - cs->own_cjk;
+			sub_punct += child_block ? cs->punct : cs->punct - cs->own_punct;
 		}
 	struct node_stats *s = &t->v[self];
 	s->own_text = s->text - sub_text;
 	s->own_link = s->link - sub_link;
+	s->own_cjk = s->cjk - sub_cjk;
+	s->own_punct = s->punct - sub_punct;
 	if (is_block) {
 		uint32_t prose = s->own_text - s->own_link;
 		if (t->links_are_content) {
 			if (s->own_text >= 15)
 				s->mass += s->own_text;
 		} else if (prose >= 25 && s->own_link * 2 < s->own_text) {
-			s->mass += prose;
+			double weight = 1;
+			if (2 * s->own_cjk > s->own_text && s->own_punct * CJK_CHARS_PER_MARK < prose)
+				weight = (double)s->own_punct * CJK_CHARS_PER_MARK / prose;
+			s->mass += prose * weight;
 		}
 	}
 }
@@ -625,7 +668,10 @@ int extract_main_text(htmlDocPtr doc, const struct extract_rules *rules, struct 
 	}
 	/* hardly any prose: a listing, whose linked titles are the content */
 	struct node_stats *bs = stats_of(&t, body);
-	if (bs->mass < LISTING_MAX_PROSE || bs->mass < 0.15 * (bs->text - bs->link)) {
+	/* (a Chinese page's prose is counted without the text weighed out for lack of punctuation) */
+	int cjk_page = 2 * bs->cjk > bs->text;
+	if (cjk_page ? bs->mass < LISTING_MAX_PROSE_CJK
+		     : bs->mass < LISTING_MAX_PROSE || bs->mass < 0.15 * (bs->text - bs->link)) {
 		t.nr = 0;
 		t.links_are_content = 1;
 		compute_stats(&t, body, 0);

@@ -182,6 +182,38 @@ static void test_links(void **state)
 	strbuf_release(&sb);
 }
 
+/*
+ * A short Chinese article above a long block of related-article titles and
+ * a keyword list: the titles have no punctuation, so they are not prose,
+ * and the page is not a listing although its article is short.
+ */
+static void test_chinese_article_beside_long_related_titles(void **state)
+{
+	(void)state;
+	struct strbuf page = STRBUF_INIT;
+	strbuf_addstr(&page, "<html><body><div class='main'><div class='article'><h1>暴雨预警</h1>"
+		      "<p>北京市气象台今天下午发布暴雨蓝色预警，预计今天夜间到明天白天本市将出现大到暴雨。</p>"
+		      "<p>气象部门提醒市民减少外出，注意防范山洪和城市内涝，驾车经过积水路段时要减速慢行。</p>"
+		      "<p>据介绍，这次降雨过程持续时间长、累计雨量大，山区和浅山区可能发生泥石流等地质灾害。</p>"
+		      "<p>市防汛办已经启动四级应急响应，各区各部门加强值守，确保群众生命财产安全。</p>"
+		      "<p>交通部门表示，地铁和公交将根据降雨情况调整运营，请乘客提前查询出行信息。</p>"
+		      "</div><div class='feed'>");
+	for (int i = 0; i < 40; i++)
+		strbuf_addf(&page, "<div class='item'><h3>第%d条推荐新闻标题在这里写得比较长一些用来占位置</h3>"
+			    "<span>环球网 %d小时前</span></div>", i, i);
+	strbuf_addstr(&page, "</div><div class='tags'>");
+	for (int i = 0; i < 200; i++)
+		strbuf_addstr(&page, "热门关键词 搜索排行 ");
+	strbuf_addstr(&page, "</div></div></body></html>");
+	char *t = main_text(page.buf, NULL);
+	assert_non_null(strstr(t, "北京市气象台今天下午发布暴雨蓝色预警"));
+	assert_non_null(strstr(t, "驾车经过积水路段时要减速慢行"));
+	assert_null(strstr(t, "推荐新闻标题"));
+	assert_null(strstr(t, "热门关键词"));
+	free(t);
+	strbuf_release(&page);
+}
+
 static void test_empty_and_hostile_input(void **state)
 {
 	(void)state;
@@ -206,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_qa_prefers_accepted_then_votes),
 		cmocka_unit_test(test_qa_votes_beside_the_answer_text),
 		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_chinese_article_beside_long_related_titles),
 		cmocka_unit_test(test_empty_and_hostile_input),
 	};
 	return RUN_TESTS(tests);
