@@ -457,78 +457,74 @@ static int not_chat_completion(struct llm_client *c, const struct transfer *t, c
  * request for a retry, stops the run (fatal), or completes it.
  * Returns 1 when the request is complete (the caller calls done).
  */
-static int finish_transfer(struct llm_client *c, struct run_state *rs, struct transfer *t, CURLcode res)
+/* What a transport failure means: retry, give up on this call, or stop the run. */
+static enum llm_error_kind classify_curl(struct llm_client *c, struct transfer *t, CURLcode res, char *msg,
+					 size_t size)
+{
+	enum llm_error_kind kind = (res == CURLE_OPERATION_TIMEDOUT || res == CURLE_COULDNT_CONNECT ||
+		res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR || res == CURLE_GOT_NOTHING ||
+		res == CURLE_PARTIAL_FILE || res == CURLE_COULDNT_RESOLVE_HOST ||
+		res == CURLE_SSL_CONNECT_ERROR) ? LLM_ERR_RETRY : LLM_ERR_FAILED;
+	if (res == CURLE_OPERATION_TIMEDOUT) {
+		snprintf(msg, size, "no complete answer within the %.0f s deadline (--timeout)", c->o.timeout);
+	} else if (res == CURLE_COULDNT_CONNECT) {
+		/* nothing listens there: waiting will not help */
+		kind = LLM_ERR_FATAL;
+		snprintf(msg, size, "cannot connect to %.120s (%.80s): is the server running? check "
+			 "--base-url", c->url, *t->errbuf ? t->errbuf : curl_easy_strerror(res));
+	} else {
+		snprintf(msg, size, "%s", *t->errbuf ? t->errbuf : curl_easy_strerror(res));
+	}
+	return kind;
+}
+
+/* Reads a 200 answer (a stream or one JSON body) into req; returns what it means. */
+static enum llm_error_kind read_answer(struct llm_client *c, struct transfer *t, char *msg, size_t size)
 {
 	struct llm_request *req = t->req;
 	enum llm_error_kind kind = LLM_ERR_NONE;
-	char msg[300] = "";
-	long http = 0;
-	int not_json = 0;
-	double latency = now_seconds() - t->started;
-	struct llm_call_row row;
-	struct strbuf stored = STRBUF_INIT;
-
-	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &http);
-	req->status = LLM_OK;
-	req->tokens_in = req->tokens_out = 0;
-	*req->finish_reason = '\0';
-	if (t->too_big) {
-		kind = LLM_ERR_FAILED;
-		snprintf(msg, sizeof(msg), "the answer was larger than %zu MB", LLM_RESPONSE_MAX >> 20);
-	} else if (res != CURLE_OK) {
-		kind = (res == CURLE_OPERATION_TIMEDOUT || res == CURLE_COULDNT_CONNECT ||
-			res == CURLE_RECV_ERROR || res == CURLE_SEND_ERROR || res == CURLE_GOT_NOTHING ||
-			res == CURLE_PARTIAL_FILE || res == CURLE_COULDNT_RESOLVE_HOST ||
-			res == CURLE_SSL_CONNECT_ERROR) ? LLM_ERR_RETRY : LLM_ERR_FAILED;
-		if (res == CURLE_OPERATION_TIMEDOUT) {
-			snprintf(msg, sizeof(msg), "no complete answer within the %.0f s deadline (--timeout)",
-				 c->o.timeout);
-		} else if (res == CURLE_COULDNT_CONNECT) {
-			/* nothing listens there: waiting will not help */
-			kind = LLM_ERR_FATAL;
-			snprintf(msg, sizeof(msg), "cannot connect to %.120s (%.80s): is the server running? check "
-				 "--base-url", c->url, *t->errbuf ? t->errbuf : curl_easy_strerror(res));
-		} else
-			snprintf(msg, sizeof(msg), "%s", *t->errbuf ? t->errbuf : curl_easy_strerror(res));
-	} else if ((kind = llm_classify_http(http, t->raw.buf, t->raw.len, c->key_env, msg, sizeof(msg)))
-		   == LLM_ERR_NONE) {
-		int ok;
-		if (t->stream && t->sse.events) {
-			llm_sse_finish(&t->sse);
-			strbuf_reset(&req->content);
-			strbuf_add(&req->content, t->sse.content.buf, t->sse.content.len);
-			snprintf(req->finish_reason, sizeof(req->finish_reason), "%s", t->sse.finish_reason);
-			req->tokens_in = t->sse.tokens_in;
-			req->tokens_out = t->sse.tokens_out;
-			ok = t->sse.done || *t->sse.finish_reason;
-			if (!ok)
-				snprintf(msg, sizeof(msg), "the stream ended before its last event");
-		} else {
-			ok = !parse_answer(t->raw.buf, t->raw.len, req);
-			if (!ok) {
-				/* a 200 carrying an error object is still an error */
-				json_t *root = llm_extract_json(t->raw.buf, t->raw.len);
-				if (json_is_object(json_object_get(root, "error")))
-					kind = llm_classify_http(400, t->raw.buf, t->raw.len, c->key_env, msg,
-								 sizeof(msg));
-				else
-					not_json = not_chat_completion(c, t, msg, sizeof(msg), root != NULL);
-				json_decref(root);
-			}
-		}
-		if (!ok && kind != LLM_ERR_FATAL)	/* a page that is not JSON will not become JSON */
-			kind = not_json ? LLM_ERR_FATAL : LLM_ERR_RETRY;
-		else if (!strcmp(req->finish_reason, "content_filter") || !strcmp(req->finish_reason, "sensitive")) {
-			kind = LLM_ERR_FATAL;
-			snprintf(msg, sizeof(msg), "the platform refused the content (finish_reason %s); "
-				 "change the prompt or the records it was given", req->finish_reason);
-		} else if (!strcmp(req->finish_reason, "length")) {
-			req->status = LLM_TRUNCATED;
+	int ok, not_json = 0;
+	if (t->stream && t->sse.events) {
+		llm_sse_finish(&t->sse);
+		strbuf_reset(&req->content);
+		strbuf_add(&req->content, t->sse.content.buf, t->sse.content.len);
+		snprintf(req->finish_reason, sizeof(req->finish_reason), "%s", t->sse.finish_reason);
+		req->tokens_in = t->sse.tokens_in;
+		req->tokens_out = t->sse.tokens_out;
+		ok = t->sse.done || *t->sse.finish_reason;
+		if (!ok)
+			snprintf(msg, size, "the stream ended before its last event");
+	} else {
+		ok = !parse_answer(t->raw.buf, t->raw.len, req);
+		if (!ok) {
+			/* a 200 carrying an error object is still an error */
+			json_t *root = llm_extract_json(t->raw.buf, t->raw.len);
+			if (json_is_object(json_object_get(root, "error")))
+				kind = llm_classify_http(400, t->raw.buf, t->raw.len, c->key_env, msg, size);
+			else
+				not_json = not_chat_completion(c, t, msg, size, root != NULL);
+			json_decref(root);
 		}
 	}
-	redact_msg(c, msg, sizeof(msg));
+	if (!ok && kind != LLM_ERR_FATAL)	/* a page that is not JSON will not become JSON */
+		return not_json ? LLM_ERR_FATAL : LLM_ERR_RETRY;
+	if (!strcmp(req->finish_reason, "content_filter") || !strcmp(req->finish_reason, "sensitive")) {
+		snprintf(msg, size, "the platform refused the content (finish_reason %s); "
+			 "change the prompt or the records it was given", req->finish_reason);
+		return LLM_ERR_FATAL;
+	}
+	if (!strcmp(req->finish_reason, "length"))
+		req->status = LLM_TRUNCATED;
+	return kind;
+}
 
-	/* store the call */
+/* Logs the call in llm_calls (the answer, or the start of the error body); sets req->call_id. */
+static void store_call(struct llm_client *c, struct transfer *t, enum llm_error_kind kind, long http,
+		       const char *msg, double latency)
+{
+	struct llm_request *req = t->req;
+	struct llm_call_row row;
+	struct strbuf stored = STRBUF_INIT;
 	if (kind == LLM_ERR_NONE) {
 		strbuf_add(&stored, req->content.buf, req->content.len);
 	} else {
@@ -554,17 +550,15 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 	row.sample = req->sample;
 	req->call_id = llm_call_store(c->db, &row);
 	strbuf_release(&stored);
-	c->totals.tokens_in += req->tokens_in;
-	c->totals.tokens_out += req->tokens_out;
-	spend_tokens(c, req->tokens_in + req->tokens_out);
-	double retry_after = t->retry_after;
-	free_transfer(c, t);
-	rs->in_flight--;
-	if (req->call_id < 0) {
-		rs->fatal = 1;
-		return 0;
-	}
+}
 
+/*
+ * After a call ended with kind: queue a retry, stop the run, or settle the
+ * request. Returns 1 when the request is settled, 0 otherwise.
+ */
+static int settle(struct llm_client *c, struct run_state *rs, struct llm_request *req, enum llm_error_kind kind,
+		  const char *msg, double retry_after)
+{
 	double wait = kind == LLM_ERR_RETRY ? backoff(c, req->attempts, retry_after) : 0;
 	int in_time = now_seconds() + wait + 1 < req->first_try + c->o.deadline;
 	if (kind == LLM_ERR_RETRY && req->attempts <= c->o.retries && in_time) {
@@ -600,6 +594,42 @@ static int finish_transfer(struct llm_client *c, struct run_state *rs, struct tr
 		c->totals.truncated++;
 	}
 	return 1;
+}
+
+static int finish_transfer(struct llm_client *c, struct run_state *rs, struct transfer *t, CURLcode res)
+{
+	struct llm_request *req = t->req;
+	enum llm_error_kind kind;
+	char msg[300] = "";
+	long http = 0;
+	double latency = now_seconds() - t->started;
+
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &http);
+	req->status = LLM_OK;
+	req->tokens_in = req->tokens_out = 0;
+	*req->finish_reason = '\0';
+	if (t->too_big) {
+		kind = LLM_ERR_FAILED;
+		snprintf(msg, sizeof(msg), "the answer was larger than %zu MB", LLM_RESPONSE_MAX >> 20);
+	} else if (res != CURLE_OK) {
+		kind = classify_curl(c, t, res, msg, sizeof(msg));
+	} else if ((kind = llm_classify_http(http, t->raw.buf, t->raw.len, c->key_env, msg, sizeof(msg)))
+		   == LLM_ERR_NONE) {
+		kind = read_answer(c, t, msg, sizeof(msg));
+	}
+	redact_msg(c, msg, sizeof(msg));
+	store_call(c, t, kind, http, msg, latency);
+	c->totals.tokens_in += req->tokens_in;
+	c->totals.tokens_out += req->tokens_out;
+	spend_tokens(c, req->tokens_in + req->tokens_out);
+	double retry_after = t->retry_after;
+	free_transfer(c, t);
+	rs->in_flight--;
+	if (req->call_id < 0) {
+		rs->fatal = 1;
+		return 0;
+	}
+	return settle(c, rs, req, kind, msg, retry_after);
 }
 
 static int budget_left(const struct llm_client *c)
