@@ -27,10 +27,11 @@ repaired record is not a duplicate of its original:
   repeated-sentence                one sentence said 3-5 times in a row
   chat-template                    leaked template markers (<|im_end|>, [/INST], ### Response:, ...)
   web-boilerplate                  a page's footer appended (copyright, share, cookies)
-Caught means rejected (for mojibake: kept, and the output equals the original).
+Caught means rejected (for mojibake: kept, and the output equals what clean
+makes of the original record).
 
 Markup: curated records with HTML tags in some field must come out of clean
-unchanged (they were imported, not crawled).
+with every tag where it was (they were imported, not crawled).
 
 Targets: <= 0.5% of curated records rejected overall, no rule above 0.1%,
 >= 95% of injected defects caught, every markup record unchanged. Prints
@@ -253,7 +254,7 @@ KINDS = ["refusal-en", "refusal-zh", "self-reference-en", "self-reference-zh", "
 
 def injected(records):
     rng = random.Random(16)
-    out, seen = [], set()
+    out, seen, mojibake_bases = [], set(), set()
     for kind in KINDS:
         order = list(range(len(records)))
         rng.shuffle(order)
@@ -263,6 +264,11 @@ def injected(records):
             o = inject(kind, r, rng)
             if o is None or o == r["output"] or (r["instruction"], r["input"], o) in seen:
                 continue
+            if kind.startswith("mojibake"):
+                # repaired, two copies of one record would be duplicates of each other
+                if key in mojibake_bases:
+                    continue
+                mojibake_bases.add(key)
             seen.add((r["instruction"], r["input"], o))
             out.append((kind, key, r, dict(r, output=o)))
             got += 1
@@ -331,21 +337,23 @@ def main():
         print(f"  {rule:42} {n:6} {pct(n, len(cur)):7.2f}%  target <= 0.10%  {'PASS' if ok else 'MISS'}")
 
     markup = [(r, row) for (key, r), row in zip(cur, crow) if any(TAG.search(r[k]) for k in ("instruction", "input", "output"))]
-    kept = sum(1 for r, row in markup if row[1] == "clean" and (row[3], row[4], row[5]) ==
-               (r["instruction"], r["input"], r["output"]))
+    kept = sum(1 for r, row in markup if row[1] == "clean" and
+               all(TAG.findall(row[3 + i]) == TAG.findall(r[k]) for i, k in enumerate(("instruction", "input", "output"))))
     ok = kept == len(markup)
     missed |= not ok
-    print(f"\n{'markup records kept unchanged':44} {kept:6} of {len(markup):<5} target all  {'PASS' if ok else 'MISS'}")
+    print(f"\n{'markup records with every tag kept':44} {kept:6} of {len(markup):<5} target all  {'PASS' if ok else 'MISS'}")
 
+    cleaned = {key: row[5] for (key, r), row in zip(cur, crow)}
     print(f"\n{'injected defect':28} {'records':>8} {'caught':>8} {'rate':>8}   by rule")
     caught_all = 0
     missed_examples = open(os.path.join(outdir, "injected_missed.tsv"), "w", encoding="utf-8")
     for kind in KINDS:
-        rows = [(orig, bad, row) for k, _, orig, bad, row in ((*i, row) for i, row in zip(inj, irow)) if k == kind]
+        rows = [(key, orig, bad, row) for k, key, orig, bad, row in ((*i, row) for i, row in zip(inj, irow)) if k == kind]
         rules, caught = {}, 0
-        for orig, bad, row in rows:
+        for key, orig, bad, row in rows:
             if kind.startswith("mojibake"):
-                hit = row[1] == "clean" and row[5] == orig["output"]
+                # repaired: the output clean makes of the original record
+                hit = row[1] == "clean" and row[5] == cleaned[key]
                 why = "repaired" if hit else (row[2] or "not repaired")
             else:
                 hit = row[1] == "rejected"

@@ -243,7 +243,8 @@ unsigned anchors(const char *s, size_t len)
 			break;
 		case 0xE6:
 			if (i + 1 < len && (u[i + 1] == 0x8A || u[i + 1] == 0x88) &&
-			    (at(u, len, i, "抱歉") || at(u, len, i, "我无法") || at(u, len, i, "我不能")))
+			    (at(u, len, i, "抱歉") || at(u, len, i, "我无法") || at(u, len, i, "我不能") ||
+			     at(u, len, i, "我没")))
 				found |= ANCHOR_REFUSAL;
 			if (i + 1 < len && u[i + 1] == 0x88 && at(u, len, i, "我")) {
 				if (at(u, len, i, "我是") || at(u, len, i, "我只是"))

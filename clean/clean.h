@@ -22,6 +22,7 @@ struct record;
 
 enum clean_normalize_flags {
 	NORMALIZE_NFKC = 1 << 0,	/* NFKC instead of NFC (Chinese punctuation still kept) */
+	NORMALIZE_MARKUP = 1 << 1,	/* decode HTML entities and strip tags (text from crawled pages only) */
 };
 
 /*
@@ -81,6 +82,7 @@ enum clean_rule {
 	RULE_DUP_5GRAM, RULE_DUP_6GRAM, RULE_DUP_7GRAM, RULE_DUP_8GRAM, RULE_DUP_9GRAM,
 	RULE_DUP_10GRAM,
 	RULE_TRUNCATED,
+	RULE_PLACEHOLDER_OUTPUT, RULE_REPEATED_SENTENCE, RULE_WEB_BOILERPLATE,
 	RULE_DUPLICATE_AFTER_NORMALISE,	/* decided by the command, against the corpus */
 	RULE_COUNT
 };
@@ -97,14 +99,32 @@ struct clean_rules {
 	double threshold[RULE_COUNT];
 	unsigned char off[RULE_COUNT];
 	double repetition_min_units;	/* texts with fewer words are not judged by line/n-gram rules */
+	double cjk_chars_per_word;	/* how many CJK characters make a word for repetition_min_units */
 	double ratio_min_chars;		/* texts with fewer characters are not judged by ratios */
 	double lang_min_fraction;	/* share of words in the script for a language */
 	enum clean_lang lang;		/* LANG_NONE: keep every language */
 	enum pii_mode pii;
 	int nfkc;
+	int markup;			/* decode entities and strip HTML tags (text from crawled pages) */
 };
 
-/* Fills rules with the defaults. */
+/*
+ * A profile is a set of defaults for one kind of text. Instruction records
+ * (imported, generated) are short and often code, lists, tables, poems or
+ * one word: the web-scale repetition rules judge only long texts and markup
+ * is left alone. Crawled documents are long prose extracted from HTML:
+ * repetition is judged from 50 words and stray tags are stripped.
+ */
+enum clean_profile { PROFILE_INSTRUCTION, PROFILE_WEB, PROFILE_COUNT };
+/* "instruction", "web" */
+const char *clean_profile_name(enum clean_profile p);
+/* The profile called name, or -1. */
+int clean_profile_find(const char *name);
+/* The profile for records of this origin (crawl: web; import, generate, ...: instruction). */
+enum clean_profile clean_profile_for_origin(const char *origin);
+/* Fills rules with the profile's defaults. */
+void clean_rules_profile(struct clean_rules *rules, enum clean_profile p);
+/* Fills rules with the defaults of the instruction profile. */
 void clean_rules_default(struct clean_rules *rules);
 /* The rule's name: the reason stored in records.reason and the key in rules files. */
 const char *clean_rule_name(enum clean_rule r);

@@ -32,14 +32,18 @@ static const struct command_help clean_help = {
 	"Normalise raw records and filter them: raw -> clean, or -> rejected with the rule's name.",
 	"Every field (instruction, input, output, system and each history turn) is\n"
 	"normalised: NFC (or --nfkc) with Chinese full-width punctuation kept, full-width\n"
-	"letters and digits folded, control/zero-width/private-use characters removed, HTML\n"
-	"entities and tags cleaned, certain mojibake repaired, spaces and blank lines\n"
-	"tidied; fenced code blocks are kept verbatim. PII is masked with typed\n"
+	"letters and digits folded, control/zero-width/private-use characters removed,\n"
+	"certain mojibake (Latin-1, Windows-1252) repaired, spaces and blank lines tidied;\n"
+	"fenced code blocks are kept verbatim. HTML entities and tags are cleaned only in\n"
+	"crawled records (the web profile). PII is masked with typed\n"
 	"placeholders (<EMAIL>, <PHONE>, <ID_NUMBER>, <BANK_CARD>, <IP_ADDRESS>,\n"
 	"<CREDENTIALS>) unless --pii says otherwise. Then the rules run; the first that\n"
 	"fires rejects the record and its name goes in records.reason. 'winnow clean\n"
 	"--list-rules' shows every rule, its threshold and what it means.\n\n"
-	"Thresholds come from the defaults, then --rules FILE (key = value lines, '#'\n"
+	"Profiles: records from crawled pages get the web profile (repetition rules from\n"
+	"50 words, markup stripped), every other record the instruction profile\n"
+	"(repetition rules only on texts of 500 words, markup kept); --profile forces one.\n"
+	"Thresholds come from the profile, then --rules FILE (key = value lines, '#'\n"
 	"comments), then each --rule KEY=VALUE; 'off' disables a rule. --dry-run shows\n"
 	"what would be rejected and why, with examples, and changes nothing.",
 	"  winnow clean --dry-run\n"
@@ -53,6 +57,7 @@ struct batch_item {
 	int64_t id;
 	char *text[5];	/* instruction, input, output, system, history */
 	size_t len[5];
+	enum clean_profile profile;	/* chosen by --profile, or by the record's origin */
 };
 
 struct example {
@@ -61,11 +66,20 @@ struct example {
 	char *snippet;
 };
 
+/* What the options of `winnow clean` ask for. */
+struct clean_options {
+	const char *rules_file, *lang, *pii, *profile;
+	struct string_list blocks, sets;
+	int dry_run, nfkc, show_rules;
+	long examples, batch, limit;
+};
+
 struct clean_run {
 	sqlite3 *db;
-	struct cleaner *cleaner;
+	struct cleaner *cleaner[PROFILE_COUNT];
 	struct cleaned res;
-	const struct clean_rules *rules;
+	const struct clean_rules *rules;	/* of each profile */
+	int profile;			/* -1: by origin */
 	int dry_run;
 	long examples_per_rule;
 	sqlite3_stmt *read, *find_hash, *set_clean_text, *set_clean, *set_rejected;
@@ -79,23 +93,29 @@ struct clean_run {
 
 static void list_rules(const struct clean_rules *rules)
 {
-	char buf[32];
-	printf("%-28s %-10s %s\n", "rule (records.reason)", "threshold", "rejects a record when");
+	char buf[2][32];
+	const struct clean_rules *web = &rules[PROFILE_WEB];
+	printf("%-28s %-11s %-10s %s\n", "rule (records.reason)", "instruction", "web", "rejects a record when");
 	for (int r = 0; r < RULE_COUNT; r++)
-		printf("%-28s %-10s %s\n", clean_rule_name(r), clean_rule_value(rules, r, buf, sizeof(buf)),
-		       clean_rule_doc(r));
-	printf("\nsettings:\n"
-	       "%-28s %-9g ratio rules skip fields with fewer characters\n"
-	       "%-28s %-9g line and n-gram rules skip texts with fewer words\n"
-	       "%-28s %-9g share of words in a script for a language (zh, en)\n"
-	       "%-28s %-9s --lang: zh, en or any\n"
-	       "%-28s %-9s --pii: mask, reject or keep\n"
-	       "%-28s %-9s --nfkc: on or off\n",
-	       "ratio-min-chars", rules->ratio_min_chars, "repetition-min-words", rules->repetition_min_units,
-	       "lang-fraction", rules->lang_min_fraction,
-	       "lang", rules->lang == LANG_NONE ? "any" : clean_lang_name(rules->lang),
-	       "pii", rules->pii == PII_MODE_MASK ? "mask" : rules->pii == PII_MODE_REJECT ? "reject" : "keep",
-	       "nfkc", rules->nfkc ? "on" : "off");
+		printf("%-28s %-11s %-10s %s\n", clean_rule_name(r), clean_rule_value(rules, r, buf[0], sizeof(buf[0])),
+		       clean_rule_value(web, r, buf[1], sizeof(buf[1])), clean_rule_doc(r));
+	printf("\nsettings:                    instruction web\n"
+	       "%-28s %-11g %-9g ratio rules skip fields with fewer characters\n"
+	       "%-28s %-11g %-9g line and n-gram rules skip texts with fewer words\n"
+	       "%-28s %-11s %-9s decode HTML entities and strip tags\n"
+	       "%-28s %-11g %-9s share of words in a script for a language (zh, en)\n"
+	       "%-28s %-11s %-9s --lang: zh, en or any\n"
+	       "%-28s %-11s %-9s --pii: mask, reject or keep\n"
+	       "%-28s %-11s %-9s --nfkc: on or off\n",
+	       "ratio-min-chars", rules->ratio_min_chars, web->ratio_min_chars,
+	       "repetition-min-words", rules->repetition_min_units, web->repetition_min_units,
+	       "strip-markup", rules->markup ? "on" : "off", web->markup ? "on" : "off",
+	       "lang-fraction", rules->lang_min_fraction, "",
+	       "lang", rules->lang == LANG_NONE ? "any" : clean_lang_name(rules->lang), "",
+	       "pii", rules->pii == PII_MODE_MASK ? "mask" : rules->pii == PII_MODE_REJECT ? "reject" : "keep", "",
+	       "nfkc", rules->nfkc ? "on" : "off", "");
+	printf("\nprofiles: --profile auto (the default) uses web for crawled records and instruction for\n"
+	       "the rest; --profile instruction or --profile web uses one for every record.\n");
 }
 
 static void add_example(struct clean_run *cr, enum clean_rule rule, int64_t id, const char *field,
@@ -160,7 +180,7 @@ static int clean_one(struct clean_run *cr, struct batch_item *it)
 		it->text[0], it->text[1], it->text[2], it->text[3], it->text[4],
 		it->len[0], it->len[1], it->len[2], it->len[3], it->len[4],
 	};
-	enum clean_rule rule = cleaner_run(cr->cleaner, &r, res);
+	enum clean_rule rule = cleaner_run(cr->cleaner[it->profile], &r, res);
 	int64_t duplicate_of = 0;
 	const char *lang = clean_lang_name(res->lang);
 
@@ -234,6 +254,8 @@ static long read_batch(struct clean_run *cr, int64_t *last, struct batch_item *i
 	while ((rc = sqlite3_step(cr->read)) == SQLITE_ROW) {
 		struct batch_item *it = &items[got++];
 		it->id = *last = sqlite3_column_int64(cr->read, 0);
+		it->profile = cr->profile >= 0 ? (enum clean_profile)cr->profile
+			: clean_profile_for_origin((const char *)sqlite3_column_text(cr->read, 6));
 		for (int f = 0; f < 5; f++) {
 			const char *t = (const char *)sqlite3_column_text(cr->read, f + 1);
 			it->len[f] = (size_t)sqlite3_column_bytes(cr->read, f + 1);
@@ -253,6 +275,8 @@ static void free_batch(struct batch_item *items, long n)
 			free(items[i].text[f]);
 }
 
+static int rules_by_count(const long *count, int *order);
+
 static void print_dry_run(struct clean_run *cr)
 {
 	char buf[32];
@@ -261,14 +285,13 @@ static void print_dry_run(struct clean_run *cr)
 	       cr->rules->pii == PII_MODE_MASK ? "masked" : "found", cr->rejected);
 	if (!cr->rejected)
 		return;
+	int order[RULE_COUNT], n = rules_by_count(cr->rule_count, order);
 	printf("\n%-28s %-10s %s\n", "rule", "threshold", "would reject");
-	for (int r = 0; r < RULE_COUNT; r++)
-		if (cr->rule_count[r])
-			printf("%-28s %-10s %ld\n", clean_rule_name(r),
-			       clean_rule_value(cr->rules, r, buf, sizeof(buf)), cr->rule_count[r]);
-	for (int r = 0; r < RULE_COUNT; r++) {
-		if (!cr->rule_count[r])
-			continue;
+	for (int i = 0; i < n; i++)
+		printf("%-28s %-10s %ld\n", clean_rule_name(order[i]),
+		       clean_rule_value(cr->rules, order[i], buf, sizeof(buf)), cr->rule_count[order[i]]);
+	for (int i = 0; i < n; i++) {
+		int r = order[i];
 		printf("\n%s (%ld):\n", clean_rule_name(r), cr->rule_count[r]);
 		for (long e = 0; e < cr->nexamples[r]; e++) {
 			struct example *ex = &cr->examples[r * cr->examples_per_rule + e];
@@ -280,7 +303,7 @@ static void print_dry_run(struct clean_run *cr)
 static int prepare_all(struct clean_run *cr)
 {
 	cr->read = corpus_prepare(cr->db,
-		"SELECT id, instruction, input, output, system, history FROM records "
+		"SELECT id, instruction, input, output, system, history, origin FROM records "
 		"WHERE stage = 'raw' AND id > ?1 ORDER BY id LIMIT ?2");
 	cr->find_hash = corpus_prepare(cr->db, "SELECT id FROM records WHERE content_hash = ?1 AND id <> ?2");
 	cr->set_clean_text = corpus_prepare(cr->db,
@@ -349,138 +372,100 @@ static int clean_all(struct clean_run *cr, long batch, long limit)
 	return rc;
 }
 
-int cmd_clean(int argc, char **argv)
+/* The rule numbers with a count, largest count first (ties in rule order); returns how many. */
+static int rules_by_count(const long *count, int *order)
 {
-	const char *rules_file = NULL, *lang = NULL, *pii = NULL;
-	struct string_list blocks = STRING_LIST_INIT, sets = STRING_LIST_INIT;
-	int dry_run = 0, nfkc = 0, show_rules = 0;
-	long examples = 3, batch = 1000, limit = 0;
-	struct option opts[] = {
-		OPT_FLAG('n', "dry-run", &dry_run, "report what would be rejected and why; change nothing"),
-		OPT_STRING(0, "rules", &rules_file, "FILE", "thresholds as 'key = value' lines (see --list-rules)"),
-		OPT_LIST('r', "rule", &sets, "KEY=VALUE", "set one threshold, e.g. too-long=4000 or truncated=off"),
-		OPT_CHOICE(0, "lang", &lang, "zh|en|any", "keep only records whose instruction and output are "
-			   "mainly in this language"),
-		OPT_LIST(0, "block", &blocks, "FILE", "reject records containing a word or 're:PATTERN' from FILE"),
-		OPT_CHOICE(0, "pii", &pii, "mask|reject|keep", "what to do with personal data (default mask)"),
-		OPT_FLAG(0, "nfkc", &nfkc, "NFKC instead of NFC (Chinese punctuation is still kept)"),
-		OPT_FLAG(0, "list-rules", &show_rules, "print every rule with its threshold and exit"),
-		OPT_INT(0, "examples", &examples, "N", 0, 100, "examples per rule in --dry-run (default 3)"),
-		OPT_INT(0, "batch", &batch, "N", 1, 1000000, "records per transaction (default 1000)"),
-		OPT_INT(0, "limit", &limit, "N", 0, 1e15, "clean at most N records (default all)"),
-		OPT_END(),
-	};
-	struct clean_rules rules;
-	struct clean_run cr;
-	struct run run;
-	char err[256];
-	int rc = EXIT_OK, lock = -1;
-
-	argc = parse_options(argc, argv, opts, &clean_help);
-	if (argc < 0)
-		return options_exit_code(argc);
-	if (argc > 0)
-		return usage_error(&clean_help, "clean takes no arguments (it cleans every raw record)");
-	clean_rules_default(&rules);
-	if (rules_file && clean_rules_load(&rules, rules_file)) {
-		rc = EXIT_DATAERR;
-		goto out_args;
-	}
-	for (size_t i = 0; i < sets.nr; i++) {
-		char *eq = strchr(sets.items[i], '=');
-		if (!eq) {
-			rc = usage_error(&clean_help, "--rule wants KEY=VALUE, not '%s'", sets.items[i]);
-			goto out_args;
+	int n = 0;
+	for (int r = 0; r < RULE_COUNT; r++)
+		if (count[r])
+			order[n++] = r;
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && count[order[j]] > count[order[j - 1]]; j--) {
+			int t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
 		}
-		*eq = '\0';
-		if (clean_rules_set(&rules, sets.items[i], eq + 1, err, sizeof(err))) {
-			rc = usage_error(&clean_help, "--rule: %s", err);
-			goto out_args;
-		}
-	}
-	if ((lang && clean_rules_set(&rules, "lang", lang, err, sizeof(err))) ||
-	    (pii && clean_rules_set(&rules, "pii", pii, err, sizeof(err)))) {
-		rc = usage_error(&clean_help, "%s", err);
-		goto out_args;
-	}
-	if (nfkc)
-		rules.nfkc = 1;
-	if (show_rules) {
-		list_rules(&rules);
-		goto out_args;
-	}
+	return n;
+}
 
-	memset(&cr, 0, sizeof(cr));
-	cr.dry_run = dry_run;
-	cr.rules = &rules;
-	cr.examples_per_rule = examples;
-	cr.cleaner = cleaner_new(&rules);
-	if (!cr.cleaner) {
-		rc = EXIT_FAILURE_;
-		goto out_args;
-	}
-	for (size_t i = 0; i < blocks.nr; i++)
-		if (cleaner_add_blocklist(cr.cleaner, blocks.items[i])) {
-			rc = EXIT_DATAERR;
-			goto out_cleaner;
-		}
-	cr.db = corpus_open(corpus_path(), 0);
-	if (!cr.db) {
-		rc = EXIT_FAILURE_;
-		goto out_cleaner;
-	}
-	run_begin(&run, cr.db, "clean");
-	/* two cleans would both process the same batches and count them twice */
-	if (!dry_run && (lock = corpus_command_lock("clean")) < 0) {
-		rc = run_end(&run, lock == -2 ? EXIT_TEMPFAIL : EXIT_FAILURE_, "nothing cleaned");
-		corpus_close(cr.db);
-		goto out_cleaner;
-	}
-	cleaned_init(&cr.res);
-	cr.examples = xcalloc((size_t)RULE_COUNT * (size_t)(examples ? examples : 1), sizeof(*cr.examples));
-	cr.nexamples = xcalloc(RULE_COUNT, sizeof(*cr.nexamples));
-	if (prepare_all(&cr))
-		rc = EXIT_FAILURE_;
-	else
-		rc = clean_all(&cr, batch, limit);
-
-	run_count(&run, "read", cr.read_count);
-	run_count(&run, "clean", cr.cleaned);
-	run_count(&run, "rejected", cr.rejected);
-	run_count(&run, "normalised", cr.changed);
-	run_count(&run, "pii_records", cr.pii_records);
+/* Records the run's counts and prints its one-line summary; returns the exit code. */
+static int finish_run(struct clean_run *cr, struct run *run, int rc)
+{
+	struct strbuf why = STRBUF_INIT;
+	int order[RULE_COUNT], n = rules_by_count(cr->rule_count, order);
+	run_count(run, "read", cr->read_count);
+	run_count(run, "clean", cr->cleaned);
+	run_count(run, "rejected", cr->rejected);
+	run_count(run, "normalised", cr->changed);
+	run_count(run, "pii_records", cr->pii_records);
 	for (int t = 0; t < PII_TYPE_COUNT; t++) {
 		char name[32];
 		snprintf(name, sizeof(name), "pii_%s", pii_type_name(t));
-		run_count(&run, name, (int64_t)cr.pii_count[t]);
+		run_count(run, name, (int64_t)cr->pii_count[t]);
 	}
 	for (int r = 0; r < RULE_COUNT; r++)
-		run_count(&run, clean_rule_name(r), cr.rule_count[r]);
-	if (dry_run)
-		run_count(&run, "dry_run", 1);
+		run_count(run, clean_rule_name(r), cr->rule_count[r]);
+	if (cr->dry_run)
+		run_count(run, "dry_run", 1);
+	for (int i = 0; i < n && i < 6; i++)
+		strbuf_addf(&why, "%s%s %ld", i ? ", " : " (", clean_rule_name(order[i]), cr->rule_count[order[i]]);
+	if (n > 6)
+		strbuf_addf(&why, ", %d more rules", n - 6);
+	if (n)
+		strbuf_addch(&why, ')');
+	if (rc != EXIT_OK)
+		rc = run_end(run, rc, "stopped after %ld records; finished batches are kept, "
+			     "run clean again to continue", cr->read_count);
+	else
+		rc = run_end(run, rc, "%s%ld raw records: %ld clean (%ld normalised, %ld with PII %s), "
+			     "%ld rejected%s", cr->dry_run ? "dry run, nothing changed: " : "", cr->read_count,
+			     cr->cleaned, cr->changed, cr->pii_records,
+			     cr->rules->pii == PII_MODE_MASK ? "masked" : "found", cr->rejected, why.buf);
+	strbuf_release(&why);
+	return rc;
+}
 
-	if (rc == EXIT_OK && dry_run)
-		print_dry_run(&cr);
-	{
-		struct strbuf why = STRBUF_INIT;
-		int shown = 0;
-		for (int r = 0; r < RULE_COUNT; r++)
-			if (cr.rule_count[r] && shown++ < 6)
-				strbuf_addf(&why, "%s%s %ld", shown > 1 ? ", " : " (", clean_rule_name(r), cr.rule_count[r]);
-		if (shown > 6)
-			strbuf_addstr(&why, ", ...");
-		if (shown)
-			strbuf_addch(&why, ')');
-		if (rc != EXIT_OK)
-			rc = run_end(&run, rc, "stopped after %ld records; finished batches are kept, "
-				     "run clean again to continue", cr.read_count);
-		else
-			rc = run_end(&run, rc, "%s%ld raw records: %ld clean (%ld normalised, %ld with PII %s), "
-				     "%ld rejected%s", dry_run ? "dry run, nothing changed: " : "", cr.read_count,
-				     cr.cleaned, cr.changed, cr.pii_records,
-				     rules.pii == PII_MODE_MASK ? "masked" : "found", cr.rejected, why.buf);
-		strbuf_release(&why);
+/* Cleans the corpus with rules (one set per profile) as opts asks. Returns an exit code. */
+static int clean_corpus(const struct clean_options *opts, const struct clean_rules *rules)
+{
+	struct clean_run cr;
+	struct run run;
+	int rc = EXIT_OK, lock = -1;
+
+	memset(&cr, 0, sizeof(cr));
+	cr.dry_run = opts->dry_run;
+	cr.rules = rules;
+	cr.profile = opts->profile && strcmp(opts->profile, "auto") ? clean_profile_find(opts->profile) : -1;
+	cr.examples_per_rule = opts->examples;
+	for (int p = 0; p < PROFILE_COUNT && rc == EXIT_OK; p++) {
+		cr.cleaner[p] = cleaner_new(&rules[p]);
+		if (!cr.cleaner[p])
+			rc = EXIT_FAILURE_;
+		for (size_t i = 0; rc == EXIT_OK && i < opts->blocks.nr; i++)
+			if (cleaner_add_blocklist(cr.cleaner[p], opts->blocks.items[i]))
+				rc = EXIT_DATAERR;
 	}
+	if (rc != EXIT_OK)
+		goto out;
+	cr.db = corpus_open(corpus_path(), 0);
+	if (!cr.db) {
+		rc = EXIT_FAILURE_;
+		goto out;
+	}
+	run_begin(&run, cr.db, "clean");
+	/* two cleans would both process the same batches and count them twice */
+	if (!opts->dry_run && (lock = corpus_command_lock("clean")) < 0) {
+		rc = run_end(&run, lock == -2 ? EXIT_TEMPFAIL : EXIT_FAILURE_, "nothing cleaned");
+		corpus_close(cr.db);
+		goto out;
+	}
+	cleaned_init(&cr.res);
+	cr.examples = xcalloc((size_t)RULE_COUNT * (size_t)(opts->examples ? opts->examples : 1), sizeof(*cr.examples));
+	cr.nexamples = xcalloc(RULE_COUNT, sizeof(*cr.nexamples));
+	rc = prepare_all(&cr) ? EXIT_FAILURE_ : clean_all(&cr, opts->batch, opts->limit);
+	if (rc == EXIT_OK && opts->dry_run)
+		print_dry_run(&cr);
+	rc = finish_run(&cr, &run, rc);
 	for (int r = 0; r < RULE_COUNT; r++)
 		for (long e = 0; e < cr.nexamples[r]; e++)
 			free(cr.examples[r * cr.examples_per_rule + e].snippet);
@@ -489,12 +474,78 @@ int cmd_clean(int argc, char **argv)
 	finalize_all(&cr);
 	cleaned_release(&cr.res);
 	corpus_close(cr.db);
-out_cleaner:
+out:
 	if (lock >= 0)
 		close(lock);
-	cleaner_free(cr.cleaner);
-out_args:
-	string_list_clear(&blocks);
-	string_list_clear(&sets);
+	for (int p = 0; p < PROFILE_COUNT; p++)
+		cleaner_free(cr.cleaner[p]);
+	return rc;
+}
+
+/* The rules of every profile with the options applied. Returns EXIT_OK or an exit code after a message. */
+static int build_rules(struct clean_options *opts, struct clean_rules *rules)
+{
+	char err[256];
+	for (int p = 0; p < PROFILE_COUNT; p++) {
+		struct clean_rules *r = &rules[p];
+		clean_rules_profile(r, p);
+		if (opts->rules_file && clean_rules_load(r, opts->rules_file))
+			return EXIT_DATAERR;
+		for (size_t i = 0; i < opts->sets.nr; i++) {
+			char *item = opts->sets.items[i], *eq = strchr(item, '=');
+			if (!eq)
+				return usage_error(&clean_help, "--rule wants KEY=VALUE, not '%s'", item);
+			*eq = '\0';
+			int bad = clean_rules_set(r, item, eq + 1, err, sizeof(err));
+			*eq = '=';
+			if (bad)
+				return usage_error(&clean_help, "--rule: %s", err);
+		}
+		if ((opts->lang && clean_rules_set(r, "lang", opts->lang, err, sizeof(err))) ||
+		    (opts->pii && clean_rules_set(r, "pii", opts->pii, err, sizeof(err))))
+			return usage_error(&clean_help, "%s", err);
+		if (opts->nfkc)
+			r->nfkc = 1;
+	}
+	return EXIT_OK;
+}
+
+int cmd_clean(int argc, char **argv)
+{
+	struct clean_options opts = { .examples = 3, .batch = 1000,
+				      .blocks = STRING_LIST_INIT, .sets = STRING_LIST_INIT };
+	struct option options[] = {
+		OPT_FLAG('n', "dry-run", &opts.dry_run, "report what would be rejected and why; change nothing"),
+		OPT_CHOICE(0, "profile", &opts.profile, "auto|instruction|web", "defaults for this kind of text; "
+			   "auto (the default): web for crawled records, instruction for the rest"),
+		OPT_STRING(0, "rules", &opts.rules_file, "FILE", "thresholds as 'key = value' lines (see --list-rules)"),
+		OPT_LIST('r', "rule", &opts.sets, "KEY=VALUE", "set one threshold, e.g. too-long=4000 or truncated=off"),
+		OPT_CHOICE(0, "lang", &opts.lang, "zh|en|any", "keep only records whose instruction and output are "
+			   "mainly in this language"),
+		OPT_LIST(0, "block", &opts.blocks, "FILE", "reject records containing a word or 're:PATTERN' from FILE"),
+		OPT_CHOICE(0, "pii", &opts.pii, "mask|reject|keep", "what to do with personal data (default mask)"),
+		OPT_FLAG(0, "nfkc", &opts.nfkc, "NFKC instead of NFC (Chinese punctuation is still kept)"),
+		OPT_FLAG(0, "list-rules", &opts.show_rules, "print every rule with its threshold in each profile and exit"),
+		OPT_INT(0, "examples", &opts.examples, "N", 0, 100, "examples per rule in --dry-run (default 3)"),
+		OPT_INT(0, "batch", &opts.batch, "N", 1, 1000000, "records per transaction (default 1000)"),
+		OPT_INT(0, "limit", &opts.limit, "N", 0, 1e15, "clean at most N records (default all)"),
+		OPT_END(),
+	};
+	struct clean_rules rules[PROFILE_COUNT];
+	int rc;
+
+	argc = parse_options(argc, argv, options, &clean_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc > 0)
+		rc = usage_error(&clean_help, "clean takes no arguments (it cleans every raw record)");
+	else if ((rc = build_rules(&opts, rules)) == EXIT_OK) {
+		if (opts.show_rules)
+			list_rules(rules);
+		else
+			rc = clean_corpus(&opts, rules);
+	}
+	string_list_clear(&opts.blocks);
+	string_list_clear(&opts.sets);
 	return rc;
 }

@@ -108,13 +108,29 @@ enum clean_lang lang_from_stats(const struct text_stats *st, double min_fraction
  */
 size_t code_fence_end(const char *s, size_t len, size_t pos, int *closed);
 
+/* ---- the shape of an output (shape.c) ---- */
+
+/* 1 if the output was cut off: a code block left open, or prose that stops mid-sentence. */
+int output_truncated(const struct clean_rules *rules, const char *s, size_t len, size_t chars);
+/* 1 if one sentence of 15 bytes or more is said threshold times in a row. */
+int output_repeats_sentence(const struct clean_rules *rules, const char *s, size_t len);
+/* 1 if the output is only a placeholder (N/A, TODO, ..., 无, 略, <noinput>); key is scratch. */
+int output_placeholder(struct strbuf *key, const char *s, size_t len);
+/* The length of s's first sentence (to its end mark or line end), at most max. */
+size_t first_sentence_len(const char *s, size_t len, size_t max);
+/* The last four lines of s, at most about 300 bytes, starting on a character. */
+const char *output_tail(const char *s, size_t len, size_t *tail_len);
+/* Lower-case letters, digits and CJK characters of s only, into key (reset first), for comparing. */
+void comparison_key(struct strbuf *key, const char *s, size_t len);
+
 /* ---- the cleaner (filters.c builds it, cleaner.c runs records through it) ---- */
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
 enum clean_regex {
-	RE_SCAFFOLDING, RE_REFUSAL, RE_SELF_REFERENCE, RE_JS_CSS, RE_CODE_TOPIC,
+	RE_SCAFFOLDING, RE_ROLE_LINES, RE_REFUSAL, RE_SELF_REFERENCE, RE_JS_CSS, RE_CODE_TOPIC,
+	RE_WEB_TOPIC, RE_FOOTER_TOPIC, RE_NUMBER_TOPIC, RE_BOILERPLATE, RE_DIALOGUE_TOPIC,
 	RE_COUNT
 };
 

@@ -43,7 +43,7 @@ static struct strbuf *next_turn(struct cleaner *c)
 /* Normalises s into out, then masks (or counts) PII according to the rules. */
 static void clean_text(struct cleaner *c, struct cleaned *res, struct strbuf *out, const char *s, size_t len)
 {
-	unsigned flags = c->rules.nfkc ? NORMALIZE_NFKC : 0;
+	unsigned flags = (c->rules.nfkc ? NORMALIZE_NFKC : 0) | (c->rules.markup ? NORMALIZE_MARKUP : 0);
 	strbuf_reset(out);
 	clean_normalize(out, s, len, flags);
 	if (c->rules.pii == PII_MODE_KEEP || !out->len)

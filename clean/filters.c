@@ -26,24 +26,29 @@ static const char *const patterns[RE_COUNT] = {
 		"指令|输入|回答|回复)[ \\t]*[:：]"
 		"|<\\|(?:im_start|im_end|endoftext|eot_id|start_header_id|end_header_id|begin_of_text|"
 		"end_of_text|user|assistant|system)\\|>"
-		"|\\[/?INST\\]|<</?SYS>>|</s>|^<s>"
-		"|^(?:Human|Assistant):",
+		"|\\[/?INST\\]|<</?SYS>>|</s>|^<s>",
+	/* role lines: a leftover only when nobody asked for a dialogue */
+	[RE_ROLE_LINES] = "(?m)^(?:Human|Assistant):",
 	[RE_REFUSAL] =
 		"\\bI(?:'m|’m| am) (?:sorry|afraid),? (?:but )?I (?:can(?:no|'|’)t|can not|am (?:not able|unable)|"
 		"won't|will not)\\b"
 		"|\\bI (?:cannot|can't|can’t|can not|am unable to|am not able to|won't be able to) "
 		"(?:help|assist|provide|fulfil|fulfill|comply|answer|complete|generate|create|write|support|"
 		"engage|do that)\\b"
+		"|\\bI(?:'m|’m) (?:not able|unable) to (?:help|assist|provide|answer|complete|generate|create|write|do)\\b"
 		"|\\bI must (?:decline|refuse)\\b"
-		"|(?:很|非常)?(?:抱歉|对不起)[，,]?\\s*(?:但是?)?我(?:无法|不能|不可以|没办法)"
-		"|我(?:无法|不能)(?:回答|提供|满足|完成|协助|帮助|帮你|为您|为你)",
+		"|(?:抱歉|对不起)[，,]?[^。！？\\n]{0,12}?(?:无法|不能|不可以|没办法|没有办法)"
+		"(?:回答|提供|满足|完成|协助|帮助|帮你|为您|为你|生成|访问|处理|做到|执行)"
+		"|我(?:无法|不能|没办法|没有办法)(?:回答|提供|满足|完成|协助|帮助|帮你|为您|为你|生成|访问)",
 	[RE_SELF_REFERENCE] =
 		"\\bas an? (?:AI|artificial intelligence)(?: language)? (?:model|assistant|chatbot)\\b"
+		"|\\b(?:as|being) an AI(?: (?:model|assistant|chatbot))?,"
 		"|\\bas a (?:large )?language model\\b"
 		"|\\bI(?:'m|’m| am) (?:just |only )?(?:an AI\\b|a large language model|a language model|"
 		"an artificial intelligence)"
 		"|\\bmy (?:training data|knowledge cutoff)\\b"
 		"|作为(?:一个|一名|一款)?(?:AI|人工智能)(?:语言)?(?:模型|助手|程序|机器人)"
+		"|作为(?:一个|一名|一款)?(?:AI|人工智能)[，,]"
 		"|作为(?:一个|一款)?(?:大型)?语言模型"
 		"|我(?:只)?是(?:一个|一名|一款)?(?:AI|人工智能)(?:语言)?(?:模型|助手|程序|机器人)"
 		"|我的(?:训练数据|知识截止)",
@@ -55,9 +60,37 @@ static const char *const patterns[RE_COUNT] = {
 		"|\\bvar\\s+[A-Za-z_$][\\w$]*\\s*=\\s*[^;\\n]{1,200};"
 		"|[.#]?[A-Za-z][\\w-]*\\s*\\{\\s*[a-z-]+\\s*:\\s*[^;{}\\n]+;"
 		"|!important\\b|@media\\s*[(a-z]",
+	/* an instruction or input asking about code, where code in the output is the answer */
 	[RE_CODE_TOPIC] =
 		"javascript|\\bjs\\b|css|html|jquery|\\bdom\\b|\\bcode\\b|program|script|function|"
-		"网页|前端|代码|脚本|样式|函数|程序",
+		"\\bclass\\b|\\bmethod|algorithm|\\bloop\\b|\\barray|\\bquery|\\bsql\\b|"
+		"web ?page|website|\\bstyle|button|\\bform\\b|snippet|syntax|\\bapi\\b|json|python|java\\b|"
+		"网页|前端|代码|脚本|样式|函数|程序|编程|编写|网站|页面|按钮|算法|数组|查询|语法",
+	/* instructions about web pages or sources, where a footer or links are what was asked for */
+	[RE_WEB_TOPIC] =
+		"web|site|page|html|footer|copyright|newsletter|cookie|privacy|social media|email|e-mail|blog|"
+		"link|url|source|resource|reference|cite|citation|"
+		"网|页|版权|隐私|公众号|邮件|社交|链接|来源|资源|参考|引用|博客",
+	/* instructions about web sites, where a footer or share buttons are what was asked for */
+	[RE_FOOTER_TOPIC] =
+		"website|web ?page|home ?page|landing page|footer|copyright|newsletter|cookie|privacy|social media|"
+		"网站|网页|主页|首页|页脚|版权|隐私|公众号|社交媒体",
+	/* instructions about numbers, where an output of digits is the answer */
+	[RE_NUMBER_TOPIC] =
+		"\\d|calculat|comput|\\bsum\\b|\\badd|subtract|multipl|divid|number|sequence|series|equation|"
+		"math|arithmetic|convert|table|data|statistic|digit|"
+		"计算|数|加|减|乘|除|等于|换算|转换|表|统计",
+	/* the furniture of a web page, looked for in the last lines of an output */
+	[RE_BOILERPLATE] =
+		"all rights reserved|copyright\\s*(?:©|\\(c\\))|©\\s*(?:19|20)\\d\\d|\\bshare this\\b|"
+		"privacy policy|terms of (?:use|service)\\s*(?:\\||$)|\\buses cookies|accept (?:all )?cookies|"
+		"subscribe to our|follow us on|read more\\s*»|related posts:|posted in [^\\n]{1,40}\\||"
+		"skip to (?:main )?content|click here to|"
+		"版权所有|保留所有权利|分享到[：:]|扫描二维码|扫码关注|关注我们的|如有侵权|联系删除|点击查看更多|"
+		"上一篇[：:]|下一篇[：:]|相关阅读|免责声明[：:]|网站地图|本文来源于",
+	/* an instruction asking for a dialogue, where "Human:" / "Assistant:" lines are the answer */
+	[RE_DIALOGUE_TOPIC] =
+		"dialog|conversation|chat|script|interview|role-?play|exchange|transcript|对话|聊天|剧本|访谈|采访",
 };
 
 static void ngram_powers(struct cleaner *c);
@@ -420,8 +453,7 @@ static const char *prose_of(struct strbuf *buf, const char *s, size_t len, size_
 	return buf->buf;
 }
 
-/* Lower-case letters, digits and CJK characters only, for comparing. */
-static void comparison_key(struct strbuf *key, const char *s, size_t len)
+void comparison_key(struct strbuf *key, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, n;
@@ -490,80 +522,6 @@ static int repeats(const struct strbuf *ins, const char *s, size_t len)
 	return matched && k == 0;
 }
 
-/* The last code point of s before trailing spaces, or 0. */
-static int32_t last_char(const char *s, size_t len, size_t *line_start)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t end = len, k;
-	while (end > 0 && (u[end - 1] == ' ' || u[end - 1] == '\n' || u[end - 1] == '\t'))
-		end--;
-	if (!end)
-		return 0;
-	k = end - 1;
-	while (k > 0 && (u[k] & 0xC0) == 0x80)
-		k--;
-	const char *nl = memrchr(s, '\n', end);
-	*line_start = nl ? (size_t)(nl - s) + 1 : 0;
-	size_t n;
-	return utf8_decode(u + k, end - k, &n);
-}
-
-/* 1 if the line at s looks like a list item, heading or table row. */
-static int structural_line(const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len && s[i] == ' ')
-		i++;
-	if (i >= len)
-		return 0;
-	if (s[i] == '-' || s[i] == '*' || s[i] == '+' || s[i] == '#' || s[i] == '|' || s[i] == '>')
-		return 1;
-	while (i < len && s[i] >= '0' && s[i] <= '9')
-		i++;
-	return i < len && i > 0 && (s[i] == '.' || s[i] == ')' || (unsigned char)s[i] == 0xE3);
-}
-
-/* 1 if a fenced code block is opened and never closed. */
-static int open_fence(const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len) {
-		int closed;
-		size_t end = code_fence_end(s, len, i, &closed);
-		if (end) {
-			if (!closed)
-				return 1;
-			i = end;
-			continue;
-		}
-		const char *nl = memchr(s + i, '\n', len - i);
-		i = nl ? (size_t)(nl - s) + 1 : len;
-	}
-	return 0;
-}
-
-static int truncated(const struct clean_rules *rules, const char *s, size_t len, size_t chars)
-{
-	size_t line_start = 0;
-	int32_t cp;
-	if (open_fence(s, len))
-		return 1;
-	if ((double)chars < rules->threshold[RULE_TRUNCATED])
-		return 0;
-	cp = last_char(s, len, &line_start);
-	if (cp <= 0 || structural_line(s + line_start, len - line_start))
-		return 0;
-	if (cp == ',' || cp == 0xFF0C || cp == 0x3001 || cp == ';' || cp == '(' || cp == 0xFF08 ||
-	    cp == '-' || cp == 0xFF1A || cp == ':')
-		return 1;
-	if (cp_is_han(cp))
-		return 1;
-	if (cp < 0x80)
-		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-	utf8proc_category_t cat = utf8proc_category(cp);
-	return cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
-}
-
 static int over(const struct clean_rules *rules, enum clean_rule r, double value)
 {
 	return !rules->off[r] && value > rules->threshold[r] + 1e-12;
@@ -624,124 +582,190 @@ static int on(const struct clean_rules *rules, enum clean_rule r)
 	return !rules->off[r];
 }
 
-enum clean_rule cleaner_check(struct cleaner *c, const char *instruction, const char *input,
-			      const char *output, const char **field)
-{
-	static const char *const names[3] = { "instruction", "input", "output" };
-	const struct clean_rules *rules = &c->rules;
-	const char *text[3] = { instruction, input, output };
-	size_t len[3], plen[3];
-	const char *prose[3];
-	struct text_stats st[3];
-	size_t words = 0, replacement = 0;
-	unsigned found[3];
+/* What cleaner_check has learnt about a record so far. */
+struct check {
+	const char *text[3];		/* instruction, input, output */
+	size_t len[3];
+	const char *prose[3];		/* the text without code (fenced or inline) */
+	size_t plen[3];
+	struct text_stats st[3];	/* of the prose */
+	unsigned found[3];		/* anchors() of the text */
+	size_t words, replacement;
+};
 
-	c->stats_ready = 0;
-	for (int f = 0; f < 3; f++)
-		len[f] = strlen(text[f]);
-	*field = names[0];
-	if (on(rules, RULE_EMPTY_INSTRUCTION) && !len[0])
+static const char *const field_names[3] = { "instruction", "input", "output" };
+
+/* 1 if re matches the instruction or the input (what the record asks about). */
+static int asks_about(struct cleaner *c, const struct check *k, enum clean_regex re)
+{
+	return cleaner_match(c, c->re[re], k->text[0], k->len[0]) || cleaner_match(c, c->re[re], k->text[1], k->len[1]);
+}
+
+/* Emptiness, template leftovers, blocklists, refusals, self-reference, placeholders. */
+static enum clean_rule check_markers(struct cleaner *c, struct check *k, const char **field)
+{
+	const struct clean_rules *rules = &c->rules;
+	*field = field_names[0];
+	if (on(rules, RULE_EMPTY_INSTRUCTION) && !k->len[0])
 		return RULE_EMPTY_INSTRUCTION;
-	*field = names[2];
-	if (on(rules, RULE_EMPTY_OUTPUT) && !len[2])
+	*field = field_names[2];
+	if (on(rules, RULE_EMPTY_OUTPUT) && !k->len[2])
 		return RULE_EMPTY_OUTPUT;
 	for (int f = 0; f < 3; f++) {
-		found[f] = anchors(text[f], len[f]);
-		*field = names[f];
-		if (on(rules, RULE_PROMPT_SCAFFOLDING) && (found[f] & ANCHOR_SCAFFOLDING) &&
-		    cleaner_match(c, c->re[RE_SCAFFOLDING], text[f], len[f]))
+		k->found[f] = anchors(k->text[f], k->len[f]);
+		*field = field_names[f];
+		if (on(rules, RULE_PROMPT_SCAFFOLDING) && (k->found[f] & ANCHOR_SCAFFOLDING) &&
+		    (cleaner_match(c, c->re[RE_SCAFFOLDING], k->text[f], k->len[f]) ||
+		     (f && cleaner_match(c, c->re[RE_ROLE_LINES], k->text[f], k->len[f]) &&
+		      !asks_about(c, k, RE_DIALOGUE_TOPIC))))
 			return RULE_PROMPT_SCAFFOLDING;
-		if (cleaner_match(c, c->block, text[f], len[f]))
+		if (cleaner_match(c, c->block, k->text[f], k->len[f]))
 			return RULE_BLOCKLIST;
-		if (on(rules, RULE_LOREM_IPSUM) && (found[f] & ANCHOR_LOREM))
+		if (on(rules, RULE_LOREM_IPSUM) && (k->found[f] & ANCHOR_LOREM))
 			return RULE_LOREM_IPSUM;
 	}
-	*field = names[2];
-	if (on(rules, RULE_REFUSAL) && (found[2] & ANCHOR_REFUSAL) &&
-	    cleaner_match(c, c->re[RE_REFUSAL], output, len[2] < 400 ? len[2] : 400))
+	*field = field_names[2];
+	/* a refusal opens the output: later, "I cannot attend" is what a letter says */
+	if (on(rules, RULE_REFUSAL) && (k->found[2] & ANCHOR_REFUSAL) &&
+	    cleaner_match(c, c->re[RE_REFUSAL], k->text[2], first_sentence_len(k->text[2], k->len[2], 400)))
 		return RULE_REFUSAL;
-	if (on(rules, RULE_AI_SELF_REFERENCE) && (found[2] & ANCHOR_SELF_REFERENCE) &&
-	    cleaner_match(c, c->re[RE_SELF_REFERENCE], output, len[2]))
+	if (on(rules, RULE_AI_SELF_REFERENCE) && (k->found[2] & ANCHOR_SELF_REFERENCE) &&
+	    cleaner_match(c, c->re[RE_SELF_REFERENCE], k->text[2], k->len[2]))
 		return RULE_AI_SELF_REFERENCE;
+	if (on(rules, RULE_PLACEHOLDER_OUTPUT) && output_placeholder(&c->tmp, k->text[2], k->len[2]))
+		return RULE_PLACEHOLDER_OUTPUT;
+	return RULE_COUNT;
+}
 
-	/* statistics of the prose of each field; output units for repetition */
+/* Symbol, digit and URL shares of each field's prose. */
+static enum clean_rule check_ratios(struct cleaner *c, struct check *k, const char **field)
+{
+	const struct clean_rules *rules = &c->rules;
 	for (int f = 0; f < 3; f++) {
-		prose[f] = prose_of(&c->prose[f], text[f], len[f], &plen[f]);
-		text_stats(prose[f], plen[f], &st[f], f == 2 ? &c->units : NULL);
-		replacement += st[f].replacement;
-		c->stats[f] = st[f];
-		words += plen[f] == len[f] ? st[f].words : clean_count_words(text[f], len[f]);
+		double chars = (double)k->st[f].chars;
+		*field = field_names[f];
+		if (chars < rules->ratio_min_chars || chars == 0)
+			continue;
+		if (over(rules, RULE_SYMBOL_RATIO, (double)k->st[f].symbols / chars))
+			return RULE_SYMBOL_RATIO;
+		/* numbers are the answer to arithmetic, conversions and sequences */
+		if (over(rules, RULE_DIGIT_RATIO, (double)k->st[f].digits / chars) &&
+		    !asks_about(c, k, RE_NUMBER_TOPIC))
+			return RULE_DIGIT_RATIO;
+		/* links are the answer when sources or sites were asked for */
+		if (over(rules, RULE_URL_RATIO, (double)k->st[f].url_chars / chars) &&
+		    (f == 1 || !asks_about(c, k, RE_WEB_TOPIC)))
+			return RULE_URL_RATIO;
 	}
-	c->stats_ready = 1;
+	return RULE_COUNT;
+}
+
+/* Counts: replacement characters, leaked code, length, the instruction repeated, language, ratios. */
+static enum clean_rule check_counts(struct cleaner *c, struct check *k, const char **field)
+{
+	const struct clean_rules *rules = &c->rules;
 	*field = "record";
-	if (!rules->off[RULE_REPLACEMENT_CHAR] && (double)replacement > rules->threshold[RULE_REPLACEMENT_CHAR])
+	if (!rules->off[RULE_REPLACEMENT_CHAR] && (double)k->replacement > rules->threshold[RULE_REPLACEMENT_CHAR])
 		return RULE_REPLACEMENT_CHAR;
-	*field = names[2];
+	*field = field_names[2];
 	if (on(rules, RULE_JS_CSS_LEAK) &&
-	    (((found[2] & ANCHOR_JS_CSS) && cleaner_match(c, c->re[RE_JS_CSS], prose[2], plen[2])) ||
-	     ((found[1] & ANCHOR_JS_CSS) && cleaner_match(c, c->re[RE_JS_CSS], prose[1], plen[1]))) &&
-	    !cleaner_match(c, c->re[RE_CODE_TOPIC], instruction, len[0]))
+	    (((k->found[2] & ANCHOR_JS_CSS) && cleaner_match(c, c->re[RE_JS_CSS], k->prose[2], k->plen[2])) ||
+	     ((k->found[1] & ANCHOR_JS_CSS) && cleaner_match(c, c->re[RE_JS_CSS], k->prose[1], k->plen[1]))) &&
+	    !asks_about(c, k, RE_CODE_TOPIC))
 		return RULE_JS_CSS_LEAK;
 	*field = "record";
-	if (!rules->off[RULE_TOO_SHORT] && (double)words < rules->threshold[RULE_TOO_SHORT])
+	if (!rules->off[RULE_TOO_SHORT] && (double)k->words < rules->threshold[RULE_TOO_SHORT])
 		return RULE_TOO_SHORT;
-	if (over(rules, RULE_TOO_LONG, (double)words))
+	if (over(rules, RULE_TOO_LONG, (double)k->words))
 		return RULE_TOO_LONG;
-	*field = names[2];
+	*field = field_names[2];
 	if (on(rules, RULE_OUTPUT_REPEATS_INSTRUCTION)) {
-		comparison_key(&c->key_i, instruction, len[0]);
-		if (repeats(&c->key_i, output, len[2]))
+		comparison_key(&c->key_i, k->text[0], k->len[0]);
+		if (repeats(&c->key_i, k->text[2], k->len[2]))
 			return RULE_OUTPUT_REPEATS_INSTRUCTION;
 	}
 	if (rules->lang != LANG_NONE) {
 		for (int f = 0; f < 3; f += 2) {
-			enum clean_lang l = lang_from_stats(&st[f], rules->lang_min_fraction);
-			*field = names[f];
+			enum clean_lang l = lang_from_stats(&k->st[f], rules->lang_min_fraction);
+			*field = field_names[f];
 			if (l != LANG_NONE && l != rules->lang)
 				return RULE_LANG;
 		}
 	}
-	for (int f = 0; f < 3; f++) {
-		double chars = (double)st[f].chars;
-		*field = names[f];
-		if (chars < rules->ratio_min_chars || chars == 0)
-			continue;
-		if (over(rules, RULE_SYMBOL_RATIO, (double)st[f].symbols / chars))
-			return RULE_SYMBOL_RATIO;
-		if (over(rules, RULE_DIGIT_RATIO, (double)st[f].digits / chars))
-			return RULE_DIGIT_RATIO;
-		if (over(rules, RULE_URL_RATIO, (double)st[f].url_chars / chars))
-			return RULE_URL_RATIO;
-	}
+	return check_ratios(c, k, field);
+}
+
+/* Words for judging whether a text is long (about two Chinese characters make a word). */
+static double long_words(const struct clean_rules *rules, const struct text_stats *st)
+{
+	return (double)st->words - (double)st->han + (double)st->han / rules->cjk_chars_per_word;
+}
+
+/* Repeated lines and n-grams (long texts only), and a sentence said again and again (any text). */
+static enum clean_rule check_repetition(struct cleaner *c, struct check *k, const char **field)
+{
+	const struct clean_rules *rules = &c->rules;
 	for (int f = 1; f < 3; f++) {
 		double dl, dc;
-		*field = names[f];
-		if ((double)st[f].words < rules->repetition_min_units)
+		*field = field_names[f];
+		if (on(rules, RULE_REPEATED_SENTENCE) && output_repeats_sentence(rules, k->prose[f], k->plen[f]))
+			return RULE_REPEATED_SENTENCE;
+		if (long_words(rules, &k->st[f]) < rules->repetition_min_units)
 			continue;
-		duplicate_lines(c, prose[f], plen[f], &dl, &dc);
+		duplicate_lines(c, k->prose[f], k->plen[f], &dl, &dc);
 		if (over(rules, RULE_DUPLICATE_LINES, dl))
 			return RULE_DUPLICATE_LINES;
 		if (over(rules, RULE_DUPLICATE_LINE_CHARS, dc))
 			return RULE_DUPLICATE_LINE_CHARS;
 	}
-	*field = names[1];
-	if ((double)st[1].words >= rules->repetition_min_units) {
+	*field = field_names[1];
+	if (long_words(rules, &k->st[1]) >= rules->repetition_min_units) {
 		struct text_stats tmp;
 		enum clean_rule r;
-		text_stats(prose[1], plen[1], &tmp, &c->units);
+		text_stats(k->prose[1], k->plen[1], &tmp, &c->units);
 		r = repetition(c);
-		text_stats(prose[2], plen[2], &tmp, &c->units);	/* the output's units again */
+		text_stats(k->prose[2], k->plen[2], &tmp, &c->units);	/* the output's units again */
 		if (r != RULE_COUNT)
 			return r;
 	}
-	*field = names[2];
-	if ((double)st[2].words >= rules->repetition_min_units) {
-		enum clean_rule r = repetition(c);
-		if (r != RULE_COUNT)
-			return r;
+	*field = field_names[2];
+	if (long_words(rules, &k->st[2]) >= rules->repetition_min_units)
+		return repetition(c);
+	return RULE_COUNT;
+}
+
+enum clean_rule cleaner_check(struct cleaner *c, const char *instruction, const char *input,
+			      const char *output, const char **field)
+{
+	const struct clean_rules *rules = &c->rules;
+	struct check k = { .text = { instruction, input, output } };
+	enum clean_rule r;
+
+	c->stats_ready = 0;
+	for (int f = 0; f < 3; f++)
+		k.len[f] = strlen(k.text[f]);
+	if ((r = check_markers(c, &k, field)) != RULE_COUNT)
+		return r;
+	/* statistics of the prose of each field; output units for repetition */
+	for (int f = 0; f < 3; f++) {
+		k.prose[f] = prose_of(&c->prose[f], k.text[f], k.len[f], &k.plen[f]);
+		text_stats(k.prose[f], k.plen[f], &k.st[f], f == 2 ? &c->units : NULL);
+		k.replacement += k.st[f].replacement;
+		c->stats[f] = k.st[f];
+		k.words += k.plen[f] == k.len[f] ? k.st[f].words : clean_count_words(k.text[f], k.len[f]);
 	}
-	if (!rules->off[RULE_TRUNCATED] && truncated(rules, output, len[2], st[2].chars))
+	c->stats_ready = 1;
+	if ((r = check_counts(c, &k, field)) != RULE_COUNT || (r = check_repetition(c, &k, field)) != RULE_COUNT)
+		return r;
+	*field = field_names[2];
+	if (!rules->off[RULE_TRUNCATED] && output_truncated(rules, output, k.len[2], k.st[2].chars))
 		return RULE_TRUNCATED;
+	if (on(rules, RULE_WEB_BOILERPLATE)) {
+		size_t tlen;
+		const char *tail = output_tail(output, k.len[2], &tlen);
+		if (cleaner_match(c, c->re[RE_BOILERPLATE], tail, tlen) && !asks_about(c, &k, RE_FOOTER_TOPIC))
+			return RULE_WEB_BOILERPLATE;
+	}
 	*field = NULL;
 	return RULE_COUNT;
 }

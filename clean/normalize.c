@@ -12,8 +12,8 @@
  *     private-use and non-characters removed; Unicode spaces become spaces;
  *     full-width letters and digits become ASCII while full-width
  *     punctuation (，。！？：；「」『』（）…) stays; invalid UTF-8 becomes U+FFFD.
- *  4. prose with '<' or '&': HTML entities decoded, then known HTML tags
- *     stripped (block tags leave a line break, <script>/<style> go with
+ *  4. only for text from crawled pages (NORMALIZE_MARKUP), prose with '<'
+ *     or '&': HTML entities decoded, then known HTML tags stripped (block tags leave a line break, <script>/<style> go with
  *     their content); repeated with step 3 until nothing changes, so the
  *     result is stable.
  *  5. NFC (or NFKC, with the same punctuation kept) - only when a
@@ -670,14 +670,14 @@ static void layout_code(struct layout *l, const char *s, size_t len)
 
 static _Thread_local struct strbuf scratch_fix[2], scratch_a, scratch_b, scratch_prose;
 
-/* Steps 3-5 on one prose piece, appended to out. */
-static void normalize_prose(struct strbuf *out, const char *s, size_t len, int nfkc)
+/* Steps 3-5 on one prose piece, appended to out (step 4 only with NORMALIZE_MARKUP). */
+static void normalize_prose(struct strbuf *out, const char *s, size_t len, unsigned flags)
 {
 	struct strbuf *a = &scratch_a, *b = &scratch_b;
-	int unsafe = 0;
+	int unsafe = 0, nfkc = !!(flags & NORMALIZE_NFKC);
 	strbuf_reset(a);
 	map_chars(a, s, len, nfkc, &unsafe);
-	for (int round = 0; round < 8; round++) {
+	for (int round = 0; round < 8 && (flags & NORMALIZE_MARKUP); round++) {
 		if (!memchr(a->buf, '<', a->len) && !memchr(a->buf, '&', a->len))
 			break;
 		strbuf_reset(b);
@@ -692,12 +692,12 @@ static void normalize_prose(struct strbuf *out, const char *s, size_t len, int n
 		strbuf_add(out, a->buf, a->len);
 }
 
-static void flush_prose(struct layout *l, const char *s, size_t len, int nfkc)
+static void flush_prose(struct layout *l, const char *s, size_t len, unsigned flags)
 {
 	if (!len)
 		return;
 	strbuf_reset(&scratch_prose);
-	normalize_prose(&scratch_prose, s, len, nfkc);
+	normalize_prose(&scratch_prose, s, len, flags);
 	layout_prose(l, scratch_prose.buf, scratch_prose.len);
 }
 
@@ -705,7 +705,6 @@ void clean_normalize(struct strbuf *out, const char *s, size_t len, unsigned fla
 {
 	size_t i = 0, prose_start = 0;
 	struct layout l;
-	int nfkc = !!(flags & NORMALIZE_NFKC);
 
 	if (!tables_ready)
 		build_tables();
@@ -725,7 +724,7 @@ void clean_normalize(struct strbuf *out, const char *s, size_t len, unsigned fla
 	while (i < len) {
 		size_t end = code_fence_end(s, len, i, NULL);
 		if (end) {
-			flush_prose(&l, s + prose_start, i - prose_start, nfkc);
+			flush_prose(&l, s + prose_start, i - prose_start, flags);
 			layout_code(&l, s + i, end - i);
 			i = prose_start = end;
 			continue;
@@ -733,5 +732,5 @@ void clean_normalize(struct strbuf *out, const char *s, size_t len, unsigned fla
 		const char *nl = memchr(s + i, '\n', len - i);
 		i = nl ? (size_t)(nl - s) + 1 : len;
 	}
-	flush_prose(&l, s + prose_start, len - prose_start, nfkc);
+	flush_prose(&l, s + prose_start, len - prose_start, flags);
 }

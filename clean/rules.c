@@ -69,23 +69,65 @@ static const struct rule_info {
 	[RULE_DUP_8GRAM] = { "dup-8gram", KIND_FRACTION, 0.12, "the same for 8-grams" },
 	[RULE_DUP_9GRAM] = { "dup-9gram", KIND_FRACTION, 0.11, "the same for 9-grams" },
 	[RULE_DUP_10GRAM] = { "dup-10gram", KIND_FRACTION, 0.10, "the same for 10-grams" },
-	[RULE_TRUNCATED] = { "truncated", KIND_MIN, 120,
-		"outputs of at least this many characters that stop mid-sentence, and any output that "
+	[RULE_TRUNCATED] = { "truncated", KIND_MIN, 30,
+		"prose outputs of at least this many characters that stop mid-sentence (not code, lists, "
+		"verse, hashtags or names), and any output that "
 		"leaves a code block open, were cut off at the generation limit" },
+	[RULE_PLACEHOLDER_OUTPUT] = { "placeholder-output", KIND_SWITCH, 1,
+		"the output is only a placeholder: N/A, TODO, TBD, ..., none, 无, 略, 暂无, <noinput>" },
+	[RULE_REPEATED_SENTENCE] = { "repeated-sentence", KIND_MIN, 3,
+		"a sentence of at least 15 characters said this many times in a row (a generation loop)" },
+	[RULE_WEB_BOILERPLATE] = { "web-boilerplate", KIND_SWITCH, 1,
+		"the output ends with a web page's furniture: copyright, share buttons, cookies, "
+		"subscribe, 版权所有, 分享到, 扫码关注 (unless the instruction is about web pages)" },
 	[RULE_DUPLICATE_AFTER_NORMALISE] = { "duplicate-after-normalise", KIND_FIXED, 0,
 		"after normalisation the record equals another record in the corpus (duplicate_of names it)" },
 };
 
-void clean_rules_default(struct clean_rules *rules)
+static const char *const profile_names[PROFILE_COUNT] = { "instruction", "web" };
+
+const char *clean_profile_name(enum clean_profile p)
+{
+	return (unsigned)p < PROFILE_COUNT ? profile_names[p] : "?";
+}
+
+int clean_profile_find(const char *name)
+{
+	for (int p = 0; p < PROFILE_COUNT; p++)
+		if (!strcmp(profile_names[p], name))
+			return p;
+	return -1;
+}
+
+enum clean_profile clean_profile_for_origin(const char *origin)
+{
+	return origin && !strcmp(origin, "crawl") ? PROFILE_WEB : PROFILE_INSTRUCTION;
+}
+
+void clean_rules_profile(struct clean_rules *rules, enum clean_profile p)
 {
 	memset(rules, 0, sizeof(*rules));
 	for (int r = 0; r < RULE_COUNT; r++)
 		rules->threshold[r] = rule_info[r].def;
-	rules->repetition_min_units = 50;
+	/*
+	 * Gopher's repetition rules were made for web documents of 50 to
+	 * 100,000 words. On instruction records (a median of about 60 words
+	 * in Alpaca) they fire on ordinary definitions, lists and short
+	 * Chinese answers, so there they wait for texts of 500 words (two
+	 * Chinese characters counting as one word there).
+	 */
+	rules->repetition_min_units = p == PROFILE_WEB ? 50 : 500;
+	rules->cjk_chars_per_word = p == PROFILE_WEB ? 1 : 2;
 	rules->ratio_min_chars = 50;
 	rules->lang_min_fraction = 0.5;
 	rules->lang = LANG_NONE;
 	rules->pii = PII_MODE_MASK;
+	rules->markup = p == PROFILE_WEB;
+}
+
+void clean_rules_default(struct clean_rules *rules)
+{
+	clean_rules_profile(rules, PROFILE_INSTRUCTION);
 }
 
 const char *clean_rule_name(enum clean_rule r)
@@ -161,10 +203,10 @@ int clean_rules_set(struct clean_rules *rules, const char *key, const char *valu
 			return set_error(err, errsize, "'%s' must be mask, reject or keep, not '%s'", key, value);
 		return 0;
 	}
-	if (!strcmp(key, "nfkc")) {
+	if (!strcmp(key, "nfkc") || !strcmp(key, "strip-markup")) {
 		if (parse_switch(value, &on))
 			return set_error(err, errsize, "'%s' must be on or off, not '%s'", key, value);
-		rules->nfkc = on;
+		*(key[0] == 'n' ? &rules->nfkc : &rules->markup) = on;
 		return 0;
 	}
 	if (!strcmp(key, "repetition-min-words") || !strcmp(key, "ratio-min-chars")) {

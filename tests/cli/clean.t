@@ -43,7 +43,8 @@ isnt_hash=$(field content_hash 2)
 is "$(field output 1)" "北京是中国的首都，有三千多年的历史。" "Chinese text and punctuation are untouched"
 is "$(field output 6)" "请拨打<PHONE>或发邮件到 <EMAIL>，身份证号<ID_NUMBER>。" "PII is masked with typed placeholders"
 is "$(field instruction 9)" "你好 means what?" "mojibake is repaired"
-is "$(field output 9)" 'It means "hello"\nin Chinese.' "entities are decoded and <br> becomes a line break"
+# regression: markup was stripped from every record ("Explain the `<div>` tag" lost its tag)
+is "$(field output 9)" 'It means &quot;hello&quot;<br>in Chinese.' "an imported record keeps its entities and tags"
 is "$(field history 12)" '[["Today？","今天下雨，电话<PHONE>"]]' "history turns are normalised and masked"
 is "$(field system 12)" "你是天气助手。" "system is kept"
 is "$(field duplicate_of 10)" 11 "the duplicate names the record it equals"
@@ -96,6 +97,22 @@ is "$(field reason 6)" pii "--pii reject rejects records with personal data"
 is "$(field output 6)" "请拨打13812345678或发邮件到 zhang.san@example.com，身份证号11010519491231002X。" \
 	"and leaves their text as it was"
 is "$(field reason 13)" blocklist "--block rejects records with a listed word"
+
+# ---- profiles: markup is stripped from crawled text only ----
+export WINNOW_DB="$T/profiles.db"
+run import "$F/mixed.jsonl"
+"$WINNOW" sql --write "UPDATE records SET origin = 'crawl' WHERE id = 9" >/dev/null 2>&1
+run clean
+is "$(field output 9)" 'It means "hello"\nin Chinese.' "a crawled record's entities are decoded and <br> becomes a line break"
+export WINNOW_DB="$T/profiles2.db"
+run import "$F/mixed.jsonl"
+run clean --profile web
+is "$(field output 9)" 'It means "hello"\nin Chinese.' "--profile web strips markup from every record"
+run clean --profile nosuch
+is "$rc" 2 "an unknown --profile is a usage error"
+like "$err" "auto|instruction|web" "the message lists the profiles there are"
+run clean --list-rules
+like "$out" "repetition-min-words         500         50" "--list-rules shows each profile's settings"
 
 run clean --block "$T/missing.txt"
 is "$rc" 65 "a missing blocklist is bad input"

@@ -154,6 +154,8 @@ static const char *const anchor_pieces[] = {
 	"ADSBYGOOGLE", "xxadsbygooglexx", "!IMPORTANT", "@MEDIA screen", "VAR\tx = 1;", "var\nx=2;", "Var y =3;",
 	"1var z = 4;", "_var q = 5;", "ad\xc5\xbf" "bygoogle", "a\xc5\xbf\xc5\xbfi\xc5\xbftant:", "my \xe2\x84\xaanowledge cutoff",
 	"HUMAN:", "aSsIsTaNt:", "MY TRAINING DATA", "AS AN AI CHATBOT", "I AM AN AI",
+	"我没办法回答", "我没有办法提供", "对不起，这个问题我没办法", "I'm not able to generate", "As an AI, I",
+	"being an AI,", "作为一个人工智能，", "作为AI，",
 };
 
 static void random_text(struct strbuf *sb, const char *const *pieces, size_t npieces, int max)
@@ -176,6 +178,7 @@ static void test_anchors_cover_regexes(void **state)
 		const char *name;
 	} guarded[] = {
 		{ RE_SCAFFOLDING, ANCHOR_SCAFFOLDING, "scaffolding" },
+		{ RE_ROLE_LINES, ANCHOR_SCAFFOLDING, "role lines" },
 		{ RE_REFUSAL, ANCHOR_REFUSAL, "refusal" },
 		{ RE_SELF_REFERENCE, ANCHOR_SELF_REFERENCE, "self-reference" },
 		{ RE_JS_CSS, ANCHOR_JS_CSS, "js-css" },
@@ -505,7 +508,7 @@ static void test_repetition_matches_exact_ngrams(void **state)
 	const char *field;
 	long bad = 0, fired = 0, passed = 0;
 
-	clean_rules_default(&rules);
+	clean_rules_profile(&rules, PROFILE_WEB);
 	for (int r = 0; r < RULE_COUNT; r++)
 		rules.off[r] = !(r >= RULE_TOP_2GRAM && r <= RULE_DUP_10GRAM);
 	c = cleaner_new(&rules);
@@ -553,7 +556,7 @@ static void test_repetition_matches_exact_ngrams(void **state)
 static void normalize_str(struct strbuf *out, const char *s)
 {
 	strbuf_reset(out);
-	clean_normalize(out, s, strlen(s), 0);
+	clean_normalize(out, s, strlen(s), NORMALIZE_MARKUP);
 }
 
 static void test_normalize_stop_byte_every_offset(void **state)

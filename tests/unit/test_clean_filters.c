@@ -73,7 +73,7 @@ static void build_texts(void)
 
 static const struct filter_case *cases(size_t *n)
 {
-	static struct filter_case c[64];
+	static struct filter_case c[96];
 	size_t k = 0;
 #define CASE(name, i, in, o, w) c[k++] = (struct filter_case){ name, i, in, o, w }
 	/* ordinary records pass */
@@ -132,8 +132,60 @@ static const struct filter_case *cases(size_t *n)
 	     RULE_JS_CSS_LEAK);
 	CASE("symbols", "评价一下", "", stars, RULE_SYMBOL_RATIO);
 	CASE("digits", "列出编号", "", digits, RULE_DIGIT_RATIO);
-	CASE("urls", "Give me some links please", "", urls, RULE_URL_RATIO);
-	/* repetition */
+	CASE("urls", "Tell me something", "", urls, RULE_URL_RATIO);
+	/* regression: links are the answer when sources were asked for */
+	CASE("urls asked for", "Give me some links please", "", urls, PASS);
+	/* regression: numbers are the answer to arithmetic */
+	CASE("digits for arithmetic", "Calculate the first terms", "", digits, PASS);
+	/* regression: js-css-leak fired when the instruction asked for a web page */
+	CASE("web page asked for", "Create a web page with a red header", "",
+	     "Here it is: <style>.header { color: red; }</style><div class=\"header\">Hi</div>", PASS);
+	/* new rules */
+	CASE("placeholder N/A", "Name the animal in the picture", "", "N/A", RULE_PLACEHOLDER_OUTPUT);
+	CASE("placeholder zh", "描述这张图片", "", "无", RULE_PLACEHOLDER_OUTPUT);
+	CASE("placeholder noinput", "Describe the image", "", "<noinput>", RULE_PLACEHOLDER_OUTPUT);
+	CASE("placeholder dots", "Describe the image", "", "...", RULE_PLACEHOLDER_OUTPUT);
+	CASE("emoji is not a placeholder", "Translate to emoji: dancing all night", "", "\xf0\x9f\x92\x83\xf0\x9f\x8c\x83", PASS);
+	CASE("ascii art is not a placeholder", "Draw a pentagon in ASCII", "", "+---+\n/   \\\n|   |\n\\   /\n+---+", PASS);
+	CASE("sentence loop", "Explain rain", "", "Rain falls from clouds. It waters the plants every day. It waters the plants every day. "
+	     "It waters the plants every day. It is good.", RULE_REPEATED_SENTENCE);
+	CASE("footer appended", "Explain rain", "", "Rain falls from clouds when droplets grow heavy.\n\n"
+	     "Copyright \xc2\xa9 2023 Example Media. All rights reserved.", RULE_WEB_BOILERPLATE);
+	CASE("footer asked for", "Write a footer for my website", "", "Copyright \xc2\xa9 2023 Example Media. All rights reserved.", PASS);
+	CASE("zh footer appended", "解释下雨", "", "雨是云中的水滴变重后落下来的。\n\n分享到：微信 微博 QQ空间", RULE_WEB_BOILERPLATE);
+	/* regression: truncated fired on complete tweets, poems, code, quotes and letters */
+	CASE("tweet with hashtag", "Write a tweet", "", "Life is full of surprises! Big news coming soon, stay tuned. #TSwiftNews", PASS);
+	CASE("zh tweet with hashtag", "写一条推文", "", "生活充满了惊喜！我很高兴很快与大家分享一些消息。＃好消息", PASS);
+	CASE("poem", "Write a poem", "", "The autumn leaves are falling down\nAcross the quiet sleeping town\n"
+	     "The river hums a gentle tune\nBeneath the silver evening moon", PASS);
+	CASE("python function", "Write a function that adds two numbers", "",
+	     "def add(a, b):\n    \"\"\"Adds two numbers and returns the sum of them.\"\"\"\n    return a + b", PASS);
+	CASE("quote with attribution", "Give a quote", "", "\xe2\x80\x9c设计不仅仅是它的外观和感觉。设计是它的工作方式\xe2\x80\x9d\xe2\x80\x94\xe2\x80\x94史蒂夫·乔布斯", PASS);
+	CASE("letter signed", "Write a thank-you letter", "", "Dear Anna,\n\nThank you so much for the lovely gift. It made my week.\n\nBest wishes,\nJohn Smith", PASS);
+	CASE("grade at the end", "Grade this essay", "", "The essay captures the novel well and is clearly written. 等级：A", PASS);
+	/* regression: a refusal inside a dialogue or a letter is what was asked for */
+	CASE("refusal in a dialogue", "构建一个对话，朋友拒绝借书。", "", "我：嘿，你能借我一本书吗？\n朋友：对不起，我不能。我现在没有书。", PASS);
+	CASE("role lines asked for", "Write a conversation between a customer and an assistant", "",
+	     "Human: Hi, where is my order?\nAssistant: It ships tomorrow.", PASS);
+	CASE("role lines leaked", "Explain rain", "", "Rain falls.\nHuman: thanks\nAssistant: welcome", RULE_PROMPT_SCAFFOLDING);
+	CASE("refusal zh 3", "写首诗", "", "对不起，这个问题我没办法回答。", RULE_REFUSAL);
+	CASE("self ref en 2", "What is love?", "", "As an AI, I cannot feel it, but love is a bond.", RULE_AI_SELF_REFERENCE);
+#undef CASE
+	*n = k;
+	return c;
+}
+
+static const char *rule_or_pass(enum clean_rule r)
+{
+	return r == RULE_COUNT ? "pass" : clean_rule_name(r);
+}
+
+/* The web profile's repetition rules judge texts from 50 words. */
+static const struct filter_case *web_cases(size_t *n)
+{
+	static struct filter_case c[16];
+	size_t k = 0;
+#define CASE(name, i, in, o, w) c[k++] = (struct filter_case){ name, i, in, o, w }
 	CASE("duplicate lines", "Write a newsletter footer for us", "", repeated_lines, RULE_DUPLICATE_LINES);
 	CASE("top 2-gram zh", "说一句话", "", zh_phrase_repeat, RULE_TOP_2GRAM);
 	CASE("dup n-gram en", "Explain photosynthesis", "", en_sentence_twice, RULE_DUP_5GRAM);
@@ -147,9 +199,44 @@ static const struct filter_case *cases(size_t *n)
 	return c;
 }
 
-static const char *rule_or_pass(enum clean_rule r)
+/* Regression: the Gopher rules fired on short instruction records; the instruction profile keeps them for long texts. */
+static void test_instruction_profile_short_texts(void **state)
 {
-	return r == RULE_COUNT ? "pass" : clean_rule_name(r);
+	struct clean_rules rules;
+	struct cleaner *c;
+	size_t n;
+	const struct filter_case *tc;
+	int failed = 0;
+	(void)state;
+	build_texts();
+	tc = web_cases(&n);
+	clean_rules_profile(&rules, PROFILE_WEB);
+	c = cleaner_new(&rules);
+	for (size_t i = 0; i < n; i++) {
+		const char *field;
+		enum clean_rule got = cleaner_check(c, tc[i].instruction, tc[i].input, tc[i].output, &field);
+		if (got != tc[i].want) {
+			print_error("web case '%s': got %s, want %s\n", tc[i].name, rule_or_pass(got), rule_or_pass(tc[i].want));
+			failed++;
+		}
+	}
+	cleaner_free(c);
+	clean_rules_default(&rules);
+	c = cleaner_new(&rules);
+	for (size_t i = 0; i < n; i++) {
+		const char *field;
+		enum clean_rule got = cleaner_check(c, tc[i].instruction, tc[i].input, tc[i].output, &field);
+		if (got >= RULE_DUPLICATE_LINES && got <= RULE_DUP_10GRAM) {
+			print_error("instruction case '%s': got %s on a short text\n", tc[i].name, rule_or_pass(got));
+			failed++;
+		}
+	}
+	cleaner_free(c);
+	assert_int_equal(clean_profile_find("web"), PROFILE_WEB);
+	assert_int_equal(clean_profile_find("nope"), -1);
+	assert_int_equal(clean_profile_for_origin("crawl"), PROFILE_WEB);
+	assert_int_equal(clean_profile_for_origin("import"), PROFILE_INSTRUCTION);
+	assert_int_equal(failed, 0);
 }
 
 static void test_rules_table(void **state)
@@ -346,6 +433,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rules_table),
+		cmocka_unit_test(test_instruction_profile_short_texts),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_lang_rule),
 		cmocka_unit_test(test_detect_lang),
