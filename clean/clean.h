@@ -153,7 +153,7 @@ struct cleaned {
 	struct strbuf field[CLEAN_FIELD_COUNT];
 	struct strbuf history;		/* JSON list of [q, a] pairs, normalised */
 	int changed;			/* 1 if any field differs from the input */
-	enum clean_lang lang;		/* of instruction, input and output together */
+	enum clean_lang lang;		/* of instruction and input (of the output when they have no letters) */
 	size_t pii[PII_TYPE_COUNT];	/* matches per type (masked unless keep) */
 	size_t pii_total;
 	enum clean_rule reject;		/* RULE_COUNT when the record passed */

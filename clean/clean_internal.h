@@ -118,7 +118,10 @@ int output_repeats_sentence(const struct clean_rules *rules, const char *s, size
 int output_placeholder(struct strbuf *key, const char *s, size_t len);
 /* The length of s's first sentence (to its end mark or line end), at most max. */
 size_t first_sentence_len(const char *s, size_t len, size_t max);
-/* The last four lines of s, at most about 300 bytes, starting on a character. */
+/*
+ * The last lines of s after a line break (at most four, about 300 bytes), starting
+ * on a character; empty when s is one line (a footer is never on the first line).
+ */
 const char *output_tail(const char *s, size_t len, size_t *tail_len);
 /* Lower-case letters, digits and CJK characters of s only, into key (reset first), for comparing. */
 void comparison_key(struct strbuf *key, const char *s, size_t len);

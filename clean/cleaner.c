@@ -148,13 +148,19 @@ static enum clean_rule filter_record(struct cleaner *c, const struct record *r, 
 	return out->reject;
 }
 
-/* The language of instruction, input and output together (stats from cleaner_check when it got that far). */
+/*
+ * The language of the request: instruction and input, or the output when
+ * they have no letters. A Chinese question answered with code is Chinese,
+ * so its English translation (same code) is in another language for dedupe.
+ */
 static void detect_record_lang(struct cleaner *c, struct cleaned *out)
 {
 	struct text_stats sum, st;
 	memset(&sum, 0, sizeof(sum));
 	for (int f = 0; f < 3; f++) {
 		const struct text_stats *p = &c->stats[f];
+		if (f == 2 && lang_from_stats(&sum, c->rules.lang_min_fraction) != LANG_NONE)
+			break;
 		if (!c->stats_ready) {
 			text_stats(out->field[f].buf, out->field[f].len, &st, NULL);
 			p = &st;

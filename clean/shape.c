@@ -224,6 +224,11 @@ size_t first_sentence_len(const char *s, size_t len, size_t max)
 	return len;
 }
 
+/* Bytes where a sentence may end: ASCII end marks, the line break, lead bytes of …。！？． */
+static const unsigned char sentence_stop[256] = {
+	['.'] = 1, ['!'] = 1, ['?'] = 1, ['\n'] = 1, [0xE2] = 1, [0xE3] = 1, [0xEF] = 1,
+};
+
 int output_repeats_sentence(const struct clean_rules *rules, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -235,9 +240,17 @@ int output_repeats_sentence(const struct clean_rules *rules, const char *s, size
 	while (i < len) {
 		size_t a = i, b;
 		/* a sentence runs to its end mark (kept) or the end of the line */
-		while (i < len && s[i] != '\n') {
-			int32_t cp = u[i] < 0x80 ? u[i] : utf8_decode(u + i, len - i, &n);
-			i += u[i] < 0x80 ? 1 : n;
+		for (;;) {
+			while (i < len && !sentence_stop[u[i]])
+				i++;
+			if (i >= len || u[i] == '\n')
+				break;
+			if (u[i] < 0x80) {
+				i++;
+				break;
+			}
+			int32_t cp = utf8_decode(u + i, len - i, &n);
+			i += n;
 			if (sentence_end(cp))
 				break;
 		}
@@ -246,11 +259,9 @@ int output_repeats_sentence(const struct clean_rules *rules, const char *s, size
 			i++;
 		while (a < b && s[a] == ' ')
 			a++;
-		if (utf8_length(s + a, b - a) < 15 || !has_letter(s + a, b - a)) {
-			prev = NULL;
-			continue;
-		}
-		if (prev && prev_len == b - a && !memcmp(prev, s + a, b - a)) {
+		/* the same sentence again: only then is it worth measuring */
+		if (prev && prev_len == b - a && !memcmp(prev, s + a, b - a) &&
+		    utf8_length(s + a, b - a) >= 15 && has_letter(s + a, b - a)) {
 			if (++run >= rules->threshold[RULE_REPEATED_SENTENCE])
 				return 1;
 		} else {
@@ -288,16 +299,17 @@ int output_placeholder(struct strbuf *key, const char *s, size_t len)
 
 const char *output_tail(const char *s, size_t len, size_t *tail_len)
 {
-	size_t start = len, lines = 0;
+	size_t start = len, lines = 0, after_break = len;
 	while (start > 0 && len - start < 300) {
 		start--;
-		if (s[start] == '\n' && start + 1 < len && s[start + 1] != '\n' && ++lines == 4) {
-			start++;
-			break;
+		if (s[start] == '\n' && start + 1 < len && s[start + 1] != '\n') {
+			after_break = start + 1;
+			if (++lines == 4)
+				break;
 		}
 	}
-	while (start > 0 && start < len && ((unsigned char)s[start] & 0xC0) == 0x80)
-		start++;
-	*tail_len = len - start;
-	return s + start;
+	while (after_break < len && ((unsigned char)s[after_break] & 0xC0) == 0x80)
+		after_break++;
+	*tail_len = len - after_break;
+	return s + after_break;
 }

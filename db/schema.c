@@ -320,7 +320,7 @@ static const struct column_doc {
 	{ "records", "duplicate_of", "for duplicates: the record kept in its place" },
 	{ "records", "created_at", "when it was added (UTC, ISO 8601)" },
 	{ "records", "updated_at", "when its text or stage last changed" },
-	{ "records", "lang", "main script of instruction+input+output, set by clean: zh, en, other, "
+	{ "records", "lang", "main script of instruction+input (else output), set by clean: zh, en, other, "
 	  "or '' (no letters, or not cleaned yet)" },
 	{ "annotations", NULL, "who (person or llm:MODEL) said what about which record" },
 	{ "annotations", "id", "annotation id" },

@@ -150,11 +150,17 @@ static void hash_batch_run(struct hash_batch *b, struct hash_share *shares)
 	progress_update(&b->d->progress, b->d->fresh);
 }
 
+/* records.lang as one byte: 0 when clean has not said. */
+static uint8_t item_lang(const unsigned char *lang)
+{
+	return lang && lang[0] ? lang[0] : 0;
+}
+
 static int load_stored(struct dedupe_run *d)
 {
 	sqlite3_stmt *st = corpus_prepare(d->db,
 		"SELECT s.record_id, s.exact_hash, s.prompt_hash, s.bands, r.stage, r.quality, "
-		"length(r.output) FROM dedupe_signatures s JOIN records r ON r.id = s.record_id "
+		"length(r.output), r.lang FROM dedupe_signatures s JOIN records r ON r.id = s.record_id "
 		"WHERE s.scheme = ?1 AND r.stage IN ('unique', 'approved') ORDER BY s.record_id");
 	size_t band_bytes = (size_t)d->lsh.bands * sizeof(uint32_t);
 	int rc;
@@ -177,14 +183,14 @@ static int load_stored(struct dedupe_run *d)
 		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
 			it->quality = sqlite3_column_double(st, 5);
 		it->output_len = (uint32_t)sqlite3_column_int64(st, 6);
+		it->lang = item_lang(sqlite3_column_text(st, 7));
 		it->target = it->stage;
 	}
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : error("cannot read stored signatures: %s", sqlite3_errmsg(d->db));
 }
 
-/* Hashes the records selected by sql (columns id, stage, quality, length(output), instruction, input, output). */
-/* Hashes the records selected by sql (columns id, stage, quality, length(output), instruction, input, output). */
+/* Hashes the records selected by sql (columns id, stage, quality, length(output), instruction, input, output, lang). */
 static int load_fresh(struct dedupe_run *d, const char *sql)
 {
 	sqlite3_stmt *st = corpus_prepare(d->db, sql);
@@ -215,6 +221,7 @@ static int load_fresh(struct dedupe_run *d, const char *sql)
 		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
 			it->quality = sqlite3_column_double(st, 2);
 		it->output_len = (uint32_t)sqlite3_column_int64(st, 3);
+		it->lang = item_lang(sqlite3_column_text(st, 7));
 		for (int k = 0; k < 3; k++) {
 			const char *f = (const char *)sqlite3_column_text(st, 4 + k);
 			size_t len = (size_t)sqlite3_column_bytes(st, 4 + k);
@@ -249,10 +256,10 @@ int dedupe_load(struct dedupe_run *d)
 	progress_start(&d->progress, "dedupe: hashing", total > 0 ? (uint64_t)total : 0, "records");
 	/* kept records without a usable signature (first run, new settings), then the new ones */
 	if (load_fresh(d, "SELECT r.id, r.stage, r.quality, length(r.output), r.instruction, r.input, "
-			  "r.output FROM records r WHERE r.stage IN ('unique', 'approved') AND NOT EXISTS "
+			  "r.output, r.lang FROM records r WHERE r.stage IN ('unique', 'approved') AND NOT EXISTS "
 			  "(SELECT 1 FROM dedupe_signatures s WHERE s.record_id = r.id AND s.scheme = ?1 "
 			  "AND length(s.bands) = ?2) ORDER BY r.id") ||
-	    load_fresh(d, "SELECT id, stage, quality, length(output), instruction, input, output "
+	    load_fresh(d, "SELECT id, stage, quality, length(output), instruction, input, output, lang "
 			  "FROM records WHERE stage = 'clean' ORDER BY id")) {
 		progress_finish(&d->progress);
 		return -1;
@@ -372,6 +379,15 @@ static int verify_pair(struct dedupe_run *d, struct pair_set *rejected, uint32_t
 {
 	if (union_find_find(&d->uf, a) == union_find_find(&d->uf, b))
 		return 0;
+	/*
+	 * A record and its translation share their code and numbers, so the
+	 * shingles of a short instruction around a long code output match: in
+	 * different languages they are not copies unless asked.
+	 */
+	if (!d->across_languages && d->items[a].lang && d->items[b].lang && d->items[a].lang != d->items[b].lang) {
+		d->other_language++;
+		return 0;
+	}
 	uint64_t key = a < b ? ((uint64_t)a << 32 | b) : ((uint64_t)b << 32 | a);
 	key += 1;	/* never 0, the empty slot */
 	if (pair_seen(rejected, key, 0))

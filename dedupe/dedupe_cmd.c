@@ -30,7 +30,7 @@ enum conflict_policy { CONFLICT_KEEP, CONFLICT_FIRST, CONFLICT_REJECT };
 
 struct dedupe_opts {
 	double threshold, rouge_threshold;
-	int rouge, dry_run;
+	int rouge, dry_run, across_languages;
 	enum conflict_policy conflicts;
 	const char *against;
 };
@@ -48,7 +48,10 @@ static const struct command_help dedupe_help = {
 	"output after folding case, full/half width, spaces and punctuation. Near:\n"
 	"MinHash over character 5-grams (Chinese needs no word splitting) with LSH\n"
 	"banding tuned for --threshold; every candidate pair is verified by its exact\n"
-	"Jaccard similarity, and clusters are formed by union-find. In each cluster\n"
+	"Jaccard similarity, and clusters are formed by union-find. Near copies are\n"
+	"compared within a language (records.lang, set by clean): a record and its\n"
+	"translation share code and numbers but are not copies (--across-languages\n"
+	"to join them anyway). In each cluster\n"
 	"the best record is kept: approved > higher quality > longer output > older;\n"
 	"the others move to stage duplicate with duplicate_of = the kept record and\n"
 	"reason dedupe:exact, dedupe:near or dedupe:rouge.\n\n"
@@ -423,25 +426,46 @@ static int parse_policy(const char *s, enum conflict_policy *p)
 	return 0;
 }
 
-int cmd_dedupe(int argc, char **argv)
+/* Records the run's counts and timings in runs.counts. */
+static void count_run(struct run *run, const struct dedupe_counts *c, const struct dedupe_run *d,
+		      double hash_s, double compare_s, double cpu_s)
 {
-	struct dedupe_opts o = { 0.8, 0.7, 0, 0, CONFLICT_KEEP, NULL };
-	const char *conflicts = NULL;
-	struct option opts[] = {
-		OPT_DOUBLE('t', "threshold", &o.threshold, "J", 0.3, 1.0,
-			   "Jaccard similarity of character 5-grams that makes a near duplicate (default 0.8)"),
-		OPT_CHOICE(0, "conflicts", &conflicts, "keep|first|reject",
-			   "same instruction, different output: keep and flag (default), keep the "
-			   "oldest, or reject all"),
-		OPT_FLAG(0, "rouge", &o.rouge, "also dedupe by instruction: character ROUGE-L above "
-			 "--rouge-threshold is a duplicate"),
-		OPT_DOUBLE(0, "rouge-threshold", &o.rouge_threshold, "R", 0.01, 1.0,
-			   "ROUGE-L F-measure for --rouge (default 0.7, Self-Instruct's rule)"),
-		OPT_STRING(0, "against", &o.against, "FILE",
-			   "evaluation set (Alpaca JSON/JSONL): reject records sharing a 13-gram with it"),
-		OPT_FLAG('n', "dry-run", &o.dry_run, "print the clusters (size and a sample) and change nothing"),
-		OPT_END(),
-	};
+	run_count(run, "hashed", c->fresh);
+	run_count(run, "unique", c->unique);
+	run_count(run, "exact", c->exact);
+	run_count(run, "near", c->near);
+	run_count(run, "rouge", c->similar);
+	run_count(run, "replaced", c->demoted);
+	run_count(run, "conflicts", c->conflicts);
+	run_count(run, "conflicts_rejected", c->conflict_rejected);
+	run_count(run, "contaminated", c->contaminated);
+	run_count(run, "pairs_verified", d->verified);
+	run_count(run, "pairs_other_language", d->other_language);
+	run_count(run, "hash_ms", (int64_t)(hash_s * 1000));
+	run_count(run, "compare_ms", (int64_t)(compare_s * 1000));
+	/* processor time of both phases (all threads): what the work costs on an idle machine */
+	run_count(run, "hash_compare_cpu_ms", (int64_t)(cpu_s * 1000));
+}
+
+/* Reads the evaluation set of --against into *eval. Returns 0, or an exit code after a message. */
+static int load_against(const struct dedupe_opts *o, struct ngram_set **eval, char **reason)
+{
+	long items, short_items;
+	int bad_data;
+	*eval = ngram_set_new();
+	if (ngram_set_load_alpaca(*eval, o->against, &items, &short_items, &bad_data))
+		return bad_data ? EXIT_DATAERR : EXIT_FAILURE_;
+	if (short_items)
+		warning("%ld of the %ld items in '%s' have no field of %d or more tokens; "
+			"contamination by those cannot be detected", short_items, items, o->against,
+			DECONTAM_NGRAM);
+	*reason = xstrfmt("contaminated:%s", o->against);
+	return 0;
+}
+
+/* Deduplicates the corpus as o asks. Returns an exit code. */
+static int dedupe_corpus(const struct dedupe_opts *o)
+{
 	struct dedupe_run d;
 	struct dedupe_counts c;
 	sqlite3 *db;
@@ -453,39 +477,20 @@ int cmd_dedupe(int argc, char **argv)
 	char *contaminated_reason = NULL;
 	int rc = EXIT_OK, in_tx = 0;
 	double t0, t1, t2;
-	clock_t c0, c2;
-
-	argc = parse_options(argc, argv, opts, &dedupe_help);
-	if (argc < 0)
-		return options_exit_code(argc);
-	if (argc > 0)
-		return usage_error(&dedupe_help, "dedupe takes no arguments, only options (got '%s')", argv[0]);
-	if (parse_policy(conflicts, &o.conflicts))
-		return usage_error(&dedupe_help, "option '--conflicts' takes keep, first or reject");
+	clock_t c0;
 
 	memset(&d, 0, sizeof(d));
 	memset(&c, 0, sizeof(c));
-	lsh_params_for(&d.lsh, o.threshold);
+	lsh_params_for(&d.lsh, o->threshold);
 	d.scheme = lsh_scheme(&d.lsh);
+	d.across_languages = o->across_languages;
 	d.db = corpus_open(corpus_path(), 0);
 	if (!d.db)
 		return EXIT_FAILURE_;
 	run_begin(&run, d.db, "dedupe");
-
-	if (o.against) {
-		long items, short_items;
-		int bad_data;
-		eval = ngram_set_new();
-		if (ngram_set_load_alpaca(eval, o.against, &items, &short_items, &bad_data)) {
-			rc = run_end(&run, bad_data ? EXIT_DATAERR : EXIT_FAILURE_,
-				     "nothing changed: the evaluation set '%s' could not be read", o.against);
-			goto out;
-		}
-		if (short_items)
-			warning("%ld of the %ld items in '%s' have no field of %d or more tokens; "
-				"contamination by those cannot be detected", short_items, items, o.against,
-				DECONTAM_NGRAM);
-		contaminated_reason = xstrfmt("contaminated:%s", o.against);
+	if (o->against && (rc = load_against(o, &eval, &contaminated_reason))) {
+		rc = run_end(&run, rc, "nothing changed: the evaluation set '%s' could not be read", o->against);
+		goto out;
 	}
 
 	/* one big transaction touches every clean row: keep its pages in memory instead of
@@ -496,7 +501,7 @@ int cmd_dedupe(int argc, char **argv)
 		goto out;
 	}
 	in_tx = 1;
-	if (eval && decontaminate(d.db, eval, contaminated_reason, &c, o.dry_run))
+	if (eval && decontaminate(d.db, eval, contaminated_reason, &c, o->dry_run))
 		goto failed;
 	t0 = now_seconds();
 	c0 = clock();
@@ -507,29 +512,14 @@ int cmd_dedupe(int argc, char **argv)
 	dedupe_link_exact(&d);
 	if (dedupe_link_near(&d))
 		goto failed;
-	if (o.rouge && dedupe_link_rouge(&d, o.rouge_threshold))
+	if (o->rouge && dedupe_link_rouge(&d, o->rouge_threshold))
 		goto failed;
 	best = decide_clusters(&d, &c);
-	decide_conflicts(&d, o.conflicts, &reasons, &c);
+	decide_conflicts(&d, o->conflicts, &reasons, &c);
 	t2 = now_seconds();
-	c2 = clock();
+	count_run(&run, &c, &d, t1 - t0, t2 - t1, (double)(clock() - c0) / CLOCKS_PER_SEC);
 
-	run_count(&run, "hashed", c.fresh);
-	run_count(&run, "unique", c.unique);
-	run_count(&run, "exact", c.exact);
-	run_count(&run, "near", c.near);
-	run_count(&run, "rouge", c.similar);
-	run_count(&run, "replaced", c.demoted);
-	run_count(&run, "conflicts", c.conflicts);
-	run_count(&run, "conflicts_rejected", c.conflict_rejected);
-	run_count(&run, "contaminated", c.contaminated);
-	run_count(&run, "pairs_verified", d.verified);
-	run_count(&run, "hash_ms", (int64_t)((t1 - t0) * 1000));
-	run_count(&run, "compare_ms", (int64_t)((t2 - t1) * 1000));
-	/* processor time of both phases (all threads): what the work costs on an idle machine */
-	run_count(&run, "hash_compare_cpu_ms", (int64_t)((double)(c2 - c0) * 1000 / CLOCKS_PER_SEC));
-
-	if (o.dry_run) {
+	if (o->dry_run) {
 		print_plan(&d, best);
 		sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
 		in_tx = 0;
@@ -564,4 +554,36 @@ out:
 	dedupe_run_release(&d);
 	corpus_close(db);
 	return rc;
+}
+
+int cmd_dedupe(int argc, char **argv)
+{
+	struct dedupe_opts o = { .threshold = 0.8, .rouge_threshold = 0.7, .conflicts = CONFLICT_KEEP };
+	const char *conflicts = NULL;
+	struct option opts[] = {
+		OPT_DOUBLE('t', "threshold", &o.threshold, "J", 0.3, 1.0,
+			   "Jaccard similarity of character 5-grams that makes a near duplicate (default 0.8)"),
+		OPT_CHOICE(0, "conflicts", &conflicts, "keep|first|reject",
+			   "same instruction, different output: keep and flag (default), keep the "
+			   "oldest, or reject all"),
+		OPT_FLAG(0, "rouge", &o.rouge, "also dedupe by instruction: character ROUGE-L above "
+			 "--rouge-threshold is a duplicate"),
+		OPT_DOUBLE(0, "rouge-threshold", &o.rouge_threshold, "R", 0.01, 1.0,
+			   "ROUGE-L F-measure for --rouge (default 0.7, Self-Instruct's rule)"),
+		OPT_FLAG(0, "across-languages", &o.across_languages, "near copies in different languages "
+			 "(records.lang) are duplicates too; by default a translation is not a copy"),
+		OPT_STRING(0, "against", &o.against, "FILE",
+			   "evaluation set (Alpaca JSON/JSONL): reject records sharing a 13-gram with it"),
+		OPT_FLAG('n', "dry-run", &o.dry_run, "print the clusters (size and a sample) and change nothing"),
+		OPT_END(),
+	};
+
+	argc = parse_options(argc, argv, opts, &dedupe_help);
+	if (argc < 0)
+		return options_exit_code(argc);
+	if (argc > 0)
+		return usage_error(&dedupe_help, "dedupe takes no arguments, only options (got '%s')", argv[0]);
+	if (parse_policy(conflicts, &o.conflicts))
+		return usage_error(&dedupe_help, "option '--conflicts' takes keep, first or reject");
+	return dedupe_corpus(&o);
 }

@@ -56,6 +56,7 @@ struct dedupe_item {
 	uint8_t stage;		/* enum record_stage now */
 	uint8_t target;		/* enum record_stage after the run */
 	uint8_t flags;		/* enum item_flags */
+	uint8_t lang;		/* records.lang as set by clean: 0 unknown, else a letter ('z', 'e', 'o') */
 	int64_t duplicate_of;	/* record kept instead, for target duplicate */
 	const char *reason;	/* static string or owned by reasons, NULL to keep */
 };
@@ -77,7 +78,8 @@ struct dedupe_run {
 	sqlite3_stmt *text;	/* instruction, input, output of the record with id ?1 */
 	struct shingle_cache_entry *cache;	/* (SHINGLE_CACHE_SIZE) */
 	struct codepoints cp;
-	long verified, near_edges, rouge_edges;
+	long verified, near_edges, rouge_edges, other_language;
+	int across_languages;	/* near copies in different languages count too (a translation) */
 	struct progress progress;
 };
 

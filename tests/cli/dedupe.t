@@ -96,6 +96,29 @@ is "$(sql "SELECT id, duplicate_of, reason FROM records WHERE reason = 'dedupe:r
 	"--rouge merges records with the same instruction, keeping the longer output"
 is "$(sql "SELECT count(*) FROM records WHERE reason LIKE 'conflict:%'")" "0" "so no conflicts remain"
 
+# regression: a record and its translation were merged because they share a code output
+export WINNOW_DB="$T/translations.db"
+run import "$FIXTURES/dedupe/translations.json"
+run clean
+run dedupe
+is "$rc" 0 "dedupe of a record, its translation and a reworded copy exits 0"
+is "$(sql "SELECT id || ':' || stage || ':' || lang FROM records ORDER BY id" | tr '\n' ' ')" \
+	"1:unique:en 2:unique:zh 3:duplicate:en " \
+	"the translation is kept; the reworded English copy with the same code is a duplicate"
+like "$(sql "SELECT counts FROM runs WHERE command = 'dedupe' ORDER BY id DESC LIMIT 1")" '"pairs_other_language":' \
+	"pairs in different languages are counted"
+export WINNOW_DB="$T/translations3.db"
+run import "$FIXTURES/dedupe/translations.json"
+run clean
+run dedupe --threshold 0.7
+is "$(sql "SELECT count(*) FROM records WHERE stage = 'duplicate'")" "1" "at 0.7 the translation (Jaccard 0.71) is still kept"
+export WINNOW_DB="$T/translations2.db"
+run import "$FIXTURES/dedupe/translations.json"
+run clean
+run dedupe --across-languages --threshold 0.7
+is "$(sql "SELECT count(*) FROM records WHERE stage = 'duplicate'")" "2" "--across-languages joins the translation too"
+like "$(sql "SELECT counts FROM runs WHERE command = 'dedupe' ORDER BY id DESC LIMIT 1")" '"pairs_other_language":0' "and compares across languages"
+
 # bad command lines
 run dedupe --threshold 2
 is "$rc" 2 "a threshold above 1 is a usage error"
