@@ -109,6 +109,152 @@ static inline size_t word_end(const unsigned char *u, size_t len, size_t i, unsi
 	return i;
 }
 
+/* The anchors that start with an ASCII byte at u[i]. */
+static inline void anchor_ascii(const unsigned char *u, size_t len, size_t i, unsigned *found_out)
+{
+	unsigned found = 0;
+	switch (u[i]) {
+	/* "##", "<|", "<<", "</", "<s", "[/", "[I" (<ſ> is the long s below) */
+	case '#':
+		if (i + 1 < len && u[i + 1] == '#')
+			found |= ANCHOR_SCAFFOLDING;
+		break;
+	case '<':
+		if (i + 1 < len && (u[i + 1] == '|' || u[i + 1] == '<' || u[i + 1] == '/' ||
+				    (u[i + 1] | 0x20) == 's'))
+			found |= ANCHOR_SCAFFOLDING;
+		break;
+	case '[':
+		if (i + 1 < len && (u[i + 1] == '/' || (u[i + 1] | 0x20) == 'i'))
+			found |= ANCHOR_SCAFFOLDING;
+		break;
+	case '{': case '$':
+		found |= ANCHOR_JS_CSS;
+		break;
+	case '!':
+		if (at_ci(u, len, i, "!important"))
+			found |= ANCHOR_JS_CSS;
+		break;
+	case '@':
+		if (at_ci(u, len, i, "@media"))
+			found |= ANCHOR_JS_CSS;
+		break;
+	/* JavaScript names, found from the punctuation after them: they may be glued to a word */
+	case '.':
+		if (i && ((u[i - 1] | 0x20) == 't' || (u[i - 1] | 0x20) == 'w' || (u[i - 1] | 0x20) == 'g') &&
+		    (ends_ci(u, i, "document") || ends_ci(u, i, "window") || ends_ci(u, i, "googletag")))
+			found |= ANCHOR_JS_CSS;
+		break;
+	case '(':
+		if (ends_ci(u, i, "gtag"))
+			found |= ANCHOR_JS_CSS;
+		break;
+	case '_':
+		if (ends_ci(u, i, "google") && at_ci(u, len, i, "_ad_client"))
+			found |= ANCHOR_JS_CSS;
+		break;
+	case 'V': case 'v':
+		/* \bvar\s+: \s is ASCII white space (no PCRE2_UCP) */
+		if (at_ci(u, len, i, "var") && i + 3 < len &&
+		    (u[i + 3] == ' ' || (u[i + 3] >= '\t' && u[i + 3] <= '\r')))
+			found |= ANCHOR_JS_CSS;
+		break;
+	case 'H': case 'h':
+		if (at_ci(u, len, i, "human:"))
+			found |= ANCHOR_SCAFFOLDING;
+		break;
+	case 'A': case 'a':
+		if ((u[i + 1 < len ? i + 1 : i] | 0x20) == 'i' && i + 1 < len && (i == 0 || !letter(u[i - 1])) &&
+		    (i + 2 >= len || !letter(u[i + 2])))
+			found |= ANCHOR_SELF_REFERENCE;
+		else if (at_ci(u, len, i, "assistant:"))
+			found |= ANCHOR_SCAFFOLDING;
+		else if (at_ci(u, len, i, "artificial intelligence"))
+			found |= ANCHOR_SELF_REFERENCE;
+		break;
+	case 'D': case 'd':
+		if (at_ci(u, len, i, "dolor sit amet"))
+			found |= ANCHOR_LOREM;
+		break;
+	case 'L': case 'l':
+		if (at_ci(u, len, i, "lorem ipsum"))
+			found |= ANCHOR_LOREM;
+		else if (at_ci(u, len, i, "language model"))
+			found |= ANCHOR_SELF_REFERENCE;
+		break;
+	case 'C': case 'c':
+		if (at_ci(u, len, i, "consectetur adipiscing"))
+			found |= ANCHOR_LOREM;
+		break;
+	case 'T': case 't':
+		if (at_ci(u, len, i, "training data"))
+			found |= ANCHOR_SELF_REFERENCE;
+		break;
+	case 'K': case 'k':
+		if (at_ci(u, len, i, "knowledge cutoff"))
+			found |= ANCHOR_SELF_REFERENCE;
+		break;
+	case 'I': case 'i':
+		if ((i == 0 || !letter(u[i - 1])) && i + 1 < len &&
+		    (u[i + 1] == ' ' || u[i + 1] == '\'' || u[i + 1] == 0xE2))
+			found |= ANCHOR_REFUSAL;
+		break;
+	}
+	*found_out |= found;
+}
+
+/*
+ * The anchors that start with a multi-byte character at u[i]; the Chinese
+ * self-reference sets one of its two halves (a subject, a topic).
+ */
+static inline void anchor_multibyte(const unsigned char *u, size_t len, size_t i, unsigned *found_out,
+				    int *zh_subject, int *zh_topic)
+{
+	unsigned found = 0;
+	switch (u[i]) {
+	/*
+	 * U+017F (long s), U+212A (Kelvin) and U+212B (Angstrom) match
+	 * s, k and å in a caseless regex: let every regex decide.
+	 */
+	case 0xC5:
+		if (i + 1 < len && u[i + 1] == 0xBF)
+			found |= ANCHOR_SCAFFOLDING | ANCHOR_JS_CSS | ANCHOR_SELF_REFERENCE | ANCHOR_REFUSAL;
+		break;
+	case 0xE2:
+		if (i + 2 < len && u[i + 1] == 0x84 && (u[i + 2] == 0xAA || u[i + 2] == 0xAB))
+			found |= ANCHOR_SCAFFOLDING | ANCHOR_JS_CSS | ANCHOR_SELF_REFERENCE | ANCHOR_REFUSAL;
+		break;
+	/* CJK anchors, tested on their first two bytes before comparing */
+	case 0xE4:
+		if (i + 1 < len && u[i + 1] == 0xBA && at(u, len, i, "人工智能"))
+			*zh_topic = 1;
+		else if (i + 1 < len && u[i + 1] == 0xBD && at(u, len, i, "作为"))
+			*zh_subject = 1;
+		break;
+	case 0xE8:
+		if (i + 1 < len && u[i + 1] == 0xAF && at(u, len, i, "语言模型"))
+			*zh_topic = 1;
+		break;
+	case 0xE6:
+		if (i + 1 < len && (u[i + 1] == 0x8A || u[i + 1] == 0x88) &&
+		    (at(u, len, i, "抱歉") || at(u, len, i, "我无法") || at(u, len, i, "我不能") ||
+		     at(u, len, i, "我没")))
+			found |= ANCHOR_REFUSAL;
+		if (i + 1 < len && u[i + 1] == 0x88 && at(u, len, i, "我")) {
+			if (at(u, len, i, "我是") || at(u, len, i, "我只是"))
+				*zh_subject = 1;
+			else if (at(u, len, i, "我的训练数据") || at(u, len, i, "我的知识截止"))
+				found |= ANCHOR_SELF_REFERENCE;
+		}
+		break;
+	case 0xE5:
+		if (i + 1 < len && u[i + 1] == 0xAF && at(u, len, i, "对不起"))
+			found |= ANCHOR_REFUSAL;
+		break;
+	}
+	*found_out |= found;
+}
+
 unsigned anchors(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -132,132 +278,10 @@ unsigned anchors(const char *s, size_t len)
 				continue;
 			}
 		}
-		switch (u[i]) {
-		/* "##", "<|", "<<", "</", "<s", "[/", "[I" (<ſ> is the long s below) */
-		case '#':
-			if (i + 1 < len && u[i + 1] == '#')
-				found |= ANCHOR_SCAFFOLDING;
-			break;
-		case '<':
-			if (i + 1 < len && (u[i + 1] == '|' || u[i + 1] == '<' || u[i + 1] == '/' ||
-					    (u[i + 1] | 0x20) == 's'))
-				found |= ANCHOR_SCAFFOLDING;
-			break;
-		case '[':
-			if (i + 1 < len && (u[i + 1] == '/' || (u[i + 1] | 0x20) == 'i'))
-				found |= ANCHOR_SCAFFOLDING;
-			break;
-		case '{': case '$':
-			found |= ANCHOR_JS_CSS;
-			break;
-		case '!':
-			if (at_ci(u, len, i, "!important"))
-				found |= ANCHOR_JS_CSS;
-			break;
-		case '@':
-			if (at_ci(u, len, i, "@media"))
-				found |= ANCHOR_JS_CSS;
-			break;
-		/* JavaScript names, found from the punctuation after them: they may be glued to a word */
-		case '.':
-			if (i && ((u[i - 1] | 0x20) == 't' || (u[i - 1] | 0x20) == 'w' || (u[i - 1] | 0x20) == 'g') &&
-			    (ends_ci(u, i, "document") || ends_ci(u, i, "window") || ends_ci(u, i, "googletag")))
-				found |= ANCHOR_JS_CSS;
-			break;
-		case '(':
-			if (ends_ci(u, i, "gtag"))
-				found |= ANCHOR_JS_CSS;
-			break;
-		case '_':
-			if (ends_ci(u, i, "google") && at_ci(u, len, i, "_ad_client"))
-				found |= ANCHOR_JS_CSS;
-			break;
-		case 'V': case 'v':
-			/* \bvar\s+: \s is ASCII white space (no PCRE2_UCP) */
-			if (at_ci(u, len, i, "var") && i + 3 < len &&
-			    (u[i + 3] == ' ' || (u[i + 3] >= '\t' && u[i + 3] <= '\r')))
-				found |= ANCHOR_JS_CSS;
-			break;
-		/*
-		 * U+017F (long s), U+212A (Kelvin) and U+212B (Angstrom) match
-		 * s, k and å in a caseless regex: let every regex decide.
-		 */
-		case 0xC5:
-			if (i + 1 < len && u[i + 1] == 0xBF)
-				found |= ANCHOR_SCAFFOLDING | ANCHOR_JS_CSS | ANCHOR_SELF_REFERENCE | ANCHOR_REFUSAL;
-			break;
-		case 0xE2:
-			if (i + 2 < len && u[i + 1] == 0x84 && (u[i + 2] == 0xAA || u[i + 2] == 0xAB))
-				found |= ANCHOR_SCAFFOLDING | ANCHOR_JS_CSS | ANCHOR_SELF_REFERENCE | ANCHOR_REFUSAL;
-			break;
-		case 'H': case 'h':
-			if (at_ci(u, len, i, "human:"))
-				found |= ANCHOR_SCAFFOLDING;
-			break;
-		case 'A': case 'a':
-			if ((u[i + 1 < len ? i + 1 : i] | 0x20) == 'i' && i + 1 < len && (i == 0 || !letter(u[i - 1])) &&
-			    (i + 2 >= len || !letter(u[i + 2])))
-				found |= ANCHOR_SELF_REFERENCE;
-			else if (at_ci(u, len, i, "assistant:"))
-				found |= ANCHOR_SCAFFOLDING;
-			else if (at_ci(u, len, i, "artificial intelligence"))
-				found |= ANCHOR_SELF_REFERENCE;
-			break;
-		case 'D': case 'd':
-			if (at_ci(u, len, i, "dolor sit amet"))
-				found |= ANCHOR_LOREM;
-			break;
-		case 'L': case 'l':
-			if (at_ci(u, len, i, "lorem ipsum"))
-				found |= ANCHOR_LOREM;
-			else if (at_ci(u, len, i, "language model"))
-				found |= ANCHOR_SELF_REFERENCE;
-			break;
-		case 'C': case 'c':
-			if (at_ci(u, len, i, "consectetur adipiscing"))
-				found |= ANCHOR_LOREM;
-			break;
-		case 'T': case 't':
-			if (at_ci(u, len, i, "training data"))
-				found |= ANCHOR_SELF_REFERENCE;
-			break;
-		case 'K': case 'k':
-			if (at_ci(u, len, i, "knowledge cutoff"))
-				found |= ANCHOR_SELF_REFERENCE;
-			break;
-		case 'I': case 'i':
-			if ((i == 0 || !letter(u[i - 1])) && i + 1 < len &&
-			    (u[i + 1] == ' ' || u[i + 1] == '\'' || u[i + 1] == 0xE2))
-				found |= ANCHOR_REFUSAL;
-			break;
-		/* CJK anchors, tested on their first two bytes before comparing */
-		case 0xE4:
-			if (i + 1 < len && u[i + 1] == 0xBA && at(u, len, i, "人工智能"))
-				zh_topic = 1;
-			else if (i + 1 < len && u[i + 1] == 0xBD && at(u, len, i, "作为"))
-				zh_subject = 1;
-			break;
-		case 0xE8:
-			if (i + 1 < len && u[i + 1] == 0xAF && at(u, len, i, "语言模型"))
-				zh_topic = 1;
-			break;
-		case 0xE6:
-			if (i + 1 < len && (u[i + 1] == 0x8A || u[i + 1] == 0x88) &&
-			    (at(u, len, i, "抱歉") || at(u, len, i, "我无法") || at(u, len, i, "我不能") ||
-			     at(u, len, i, "我没")))
-				found |= ANCHOR_REFUSAL;
-			if (i + 1 < len && u[i + 1] == 0x88 && at(u, len, i, "我")) {
-				if (at(u, len, i, "我是") || at(u, len, i, "我只是"))
-					zh_subject = 1;
-				else if (at(u, len, i, "我的训练数据") || at(u, len, i, "我的知识截止"))
-					found |= ANCHOR_SELF_REFERENCE;
-			}
-			break;
-		case 0xE5:
-			if (i + 1 < len && u[i + 1] == 0xAF && at(u, len, i, "对不起"))
-				found |= ANCHOR_REFUSAL;
-			break;
-		}
+		if (u[i] < 0x80)
+			anchor_ascii(u, len, i, &found);
+		else
+			anchor_multibyte(u, len, i, &found, &zh_subject, &zh_topic);
 		if (kind == ANCHOR_LETTER)
 			i = word_end(u, len, i, &found);
 		else if (kind == LEAD3)

@@ -32,6 +32,21 @@ enum clean_normalize_flags {
  */
 void clean_normalize(struct strbuf *out, const char *s, size_t len, unsigned flags);
 
+/* What normalising (or masking) changed in a text, one bit (1 << kind) each. */
+enum clean_change {
+	CHANGE_MOJIBAKE,	/* UTF-8 read as Latin-1 / Windows-1252, repaired */
+	CHANGE_MARKUP,		/* HTML entities decoded, tags stripped (crawled text only) */
+	CHANGE_CHARACTERS,	/* control, zero-width, private-use removed; full-width folded; bad UTF-8 */
+	CHANGE_UNICODE,		/* NFC / NFKC */
+	CHANGE_WHITESPACE,	/* spaces, blank lines, line ends, trimming */
+	CHANGE_PII,		/* personal data masked */
+	CHANGE_KIND_COUNT
+};
+/* "mojibake", "markup", ... (names used in counts and --diff) */
+const char *clean_change_name(enum clean_change k);
+/* clean_normalize, adding to *changes (may be NULL) a bit for each kind of change it made. */
+void clean_normalize_changes(struct strbuf *out, const char *s, size_t len, unsigned flags, unsigned *changes);
+
 /* ---- PII ---- */
 
 enum pii_type {
@@ -153,6 +168,9 @@ struct cleaned {
 	struct strbuf field[CLEAN_FIELD_COUNT];
 	struct strbuf history;		/* JSON list of [q, a] pairs, normalised */
 	int changed;			/* 1 if any field differs from the input */
+	unsigned changes;		/* what changed it: 1 << enum clean_change, 0 when unchanged */
+	const char *span_in, *span;	/* the text the rule judged and the part that made it fire, or NULL */
+	size_t span_in_len, span_len;	/* (pointers into the cleaner's buffers: valid until its next record) */
 	enum clean_lang lang;		/* of instruction and input (of the output when they have no letters) */
 	size_t pii[PII_TYPE_COUNT];	/* matches per type (masked unless keep) */
 	size_t pii_total;

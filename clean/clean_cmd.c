@@ -70,7 +70,7 @@ struct example {
 struct clean_options {
 	const char *rules_file, *lang, *pii, *profile;
 	struct string_list blocks, sets;
-	int dry_run, nfkc, show_rules;
+	int dry_run, nfkc, show_rules, diff;
 	long examples, batch, limit;
 };
 
@@ -80,12 +80,13 @@ struct clean_run {
 	struct cleaned res;
 	const struct clean_rules *rules;	/* of each profile */
 	int profile;			/* -1: by origin */
-	int dry_run;
+	int dry_run, diff;
 	long examples_per_rule;
-	sqlite3_stmt *read, *find_hash, *set_clean_text, *set_clean, *set_rejected;
+	sqlite3_stmt *read, *find_hash, *set_clean_text, *set_clean, *set_rejected, *keep_original;
 	char now[32];
 	long read_count, cleaned, changed, rejected, pii_records;
 	long rule_count[RULE_COUNT];
+	long change_count[CHANGE_KIND_COUNT];	/* clean records changed in each way */
 	size_t pii_count[PII_TYPE_COUNT];
 	struct example *examples;	/* examples_per_rule per rule, for --dry-run */
 	long *nexamples;
@@ -118,16 +119,94 @@ static void list_rules(const struct clean_rules *rules)
 	       "the rest; --profile instruction or --profile web uses one for every record.\n");
 }
 
+/* Appends s[0..len) with line breaks and tabs shown as \n and \t, cut to about max bytes ("…"). */
+static void add_visible(struct strbuf *sb, const char *s, size_t len, size_t max)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (i >= max && ((unsigned char)s[i] & 0xC0) != 0x80) {
+			strbuf_addstr(sb, "\xe2\x80\xa6");
+			return;
+		}
+		if (s[i] == '\n')
+			strbuf_addstr(sb, "\\n");
+		else if (s[i] == '\t')
+			strbuf_addstr(sb, "\\t");
+		else
+			strbuf_addch(sb, s[i]);
+	}
+}
+
+/* The byte offset at most back bytes before pos in s, on a character boundary. */
+static size_t back_to_char(const char *s, size_t pos, size_t back)
+{
+	size_t from = pos > back ? pos - back : 0;
+	while (from < pos && ((unsigned char)s[from] & 0xC0) == 0x80)
+		from++;
+	return from;
+}
+
+/* An example for --dry-run: the span that fired in [brackets] with some text around it, else the field's start. */
 static void add_example(struct clean_run *cr, enum clean_rule rule, int64_t id, const char *field,
-			const char *text, size_t len)
+			const char *text, size_t len, const struct cleaned *res)
 {
 	struct strbuf sb = STRBUF_INIT;
 	long n = cr->nexamples[rule];
 	if (n >= cr->examples_per_rule)
 		return;
-	text_fit(&sb, text, len, 70);
+	if (res->span && res->span >= res->span_in && res->span + res->span_len <= res->span_in + res->span_in_len) {
+		const char *in = res->span_in;
+		size_t at = (size_t)(res->span - in), end = at + res->span_len, from = back_to_char(in, at, 24);
+		if (from)
+			strbuf_addstr(&sb, "\xe2\x80\xa6");
+		add_visible(&sb, in + from, at - from, 24);
+		strbuf_addch(&sb, '[');
+		add_visible(&sb, res->span, res->span_len, 60);
+		strbuf_addch(&sb, ']');
+		add_visible(&sb, in + end, res->span_in_len - end, 24);
+	} else {
+		text_fit(&sb, text, len, 70);
+	}
 	cr->examples[rule * cr->examples_per_rule + n] = (struct example){ id, field, strbuf_detach(&sb, NULL) };
 	cr->nexamples[rule]++;
+}
+
+/* The kinds of change in changes as "whitespace,pii" into sb. */
+static void add_change_names(struct strbuf *sb, unsigned changes)
+{
+	for (int k = 0; k < CHANGE_KIND_COUNT; k++)
+		if (changes & (1u << k))
+			strbuf_addf(sb, "%s%s", sb->len ? "," : "", clean_change_name(k));
+}
+
+/* --diff: each changed field of a record, the changed part with a little context before and after. */
+static void print_diff(const struct batch_item *it, const struct cleaned *res)
+{
+	static const char *const names[] = { "instruction", "input", "output", "system", "history" };
+	struct strbuf sb = STRBUF_INIT;
+	add_change_names(&sb, res->changes);
+	printf("#%lld (%s)\n", (long long)it->id, sb.buf);
+	for (int f = 0; f < 5; f++) {
+		const struct strbuf *now = f < CLEAN_FIELD_COUNT ? &res->field[f] : &res->history;
+		const char *was = it->text[f];
+		size_t wlen = it->len[f], pre = 0, suf = 0;
+		if (now->len == wlen && !memcmp(now->buf, was, wlen))
+			continue;
+		while (pre < wlen && pre < now->len && was[pre] == now->buf[pre])
+			pre++;
+		while (suf < wlen - pre && suf < now->len - pre && was[wlen - 1 - suf] == now->buf[now->len - 1 - suf])
+			suf++;
+		pre = back_to_char(was, pre, 16);
+		while (suf > 0 && ((unsigned char)was[wlen - suf] & 0xC0) == 0x80)
+			suf--;
+		suf = suf > 16 ? suf - 16 : 0;
+		strbuf_reset(&sb);
+		add_visible(&sb, was + pre, wlen - pre - suf, 100);
+		printf("  %s: - %s%s\n", names[f], pre ? "\xe2\x80\xa6" : "", sb.buf);
+		strbuf_reset(&sb);
+		add_visible(&sb, now->buf + pre, now->len - pre - suf, 100);
+		printf("  %*s  + %s%s\n", (int)strlen(names[f]), "", pre ? "\xe2\x80\xa6" : "", sb.buf);
+	}
+	strbuf_release(&sb);
 }
 
 static const char *field_text(const struct batch_item *it, const struct cleaned *res, const char *field,
@@ -172,6 +251,37 @@ static int64_t other_with_hash(struct clean_run *cr, int64_t hash, int64_t id)
 	return other;
 }
 
+/* Writes the cleaned text of it (the original is r) and keeps the original. Returns 0 or -1. */
+static int write_clean_text(struct clean_run *cr, const struct batch_item *it, const struct record *r,
+			    int64_t hash, const char *lang)
+{
+	struct cleaned *res = &cr->res;
+	sqlite3_stmt *st = cr->set_clean_text;
+	struct strbuf changes = STRBUF_INIT;
+	int rc;
+	for (int f = 0; f < CLEAN_FIELD_COUNT; f++)
+		sqlite3_bind_text(st, f + 1, res->field[f].buf, (int)res->field[f].len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, res->history.buf, (int)res->history.len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, hash);
+	sqlite3_bind_text(st, 7, lang, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, cr->now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, it->id);
+	if (step_done(cr, st))
+		return -1;
+	/* the first original is kept: a record cleaned again after a requeue keeps its import */
+	st = cr->keep_original;
+	sqlite3_bind_int64(st, 1, it->id);
+	for (int f = 0; f < 5; f++)
+		sqlite3_bind_text(st, f + 2, it->text[f], (int)it->len[f], SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, record_hash(r));
+	add_change_names(&changes, res->changes);
+	sqlite3_bind_text(st, 8, changes.buf, (int)changes.len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, cr->now, -1, SQLITE_STATIC);
+	rc = step_done(cr, st);
+	strbuf_release(&changes);
+	return rc;
+}
+
 /* Cleans one record and (unless dry run) writes the outcome. Returns 0 or -1. */
 static int clean_one(struct clean_run *cr, struct batch_item *it)
 {
@@ -197,17 +307,8 @@ static int clean_one(struct clean_run *cr, struct batch_item *it)
 		if (duplicate_of) {
 			rule = RULE_DUPLICATE_AFTER_NORMALISE;
 			res->reject_field = "record";
-		} else if (!cr->dry_run) {
-			sqlite3_stmt *st = cr->set_clean_text;
-			for (int f = 0; f < CLEAN_FIELD_COUNT; f++)
-				sqlite3_bind_text(st, f + 1, res->field[f].buf, (int)res->field[f].len, SQLITE_STATIC);
-			sqlite3_bind_text(st, 5, res->history.buf, (int)res->history.len, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 6, hash);
-			sqlite3_bind_text(st, 7, lang, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 8, cr->now, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 9, it->id);
-			if (step_done(cr, st))
-				return -1;
+		} else if (!cr->dry_run && write_clean_text(cr, it, &r, hash, lang)) {
+			return -1;
 		}
 	} else if (rule == RULE_COUNT && !cr->dry_run) {
 		sqlite3_bind_text(cr->set_clean, 1, lang, -1, SQLITE_STATIC);
@@ -219,6 +320,10 @@ static int clean_one(struct clean_run *cr, struct batch_item *it)
 	if (rule == RULE_COUNT) {
 		cr->cleaned++;
 		cr->changed += res->changed;
+		for (int k = 0; k < CHANGE_KIND_COUNT; k++)
+			cr->change_count[k] += (res->changes >> k) & 1;
+		if (cr->diff && res->changed)
+			print_diff(it, res);
 		cr->pii_records += res->pii_total > 0;
 		for (int t = 0; t < PII_TYPE_COUNT; t++)
 			cr->pii_count[t] += res->pii[t];
@@ -229,7 +334,7 @@ static int clean_one(struct clean_run *cr, struct batch_item *it)
 	if (cr->dry_run) {
 		size_t len;
 		const char *text = field_text(it, res, res->reject_field, &len);
-		add_example(cr, rule, it->id, res->reject_field ? res->reject_field : "record", text, len);
+		add_example(cr, rule, it->id, res->reject_field ? res->reject_field : "record", text, len, res);
 		return 0;
 	}
 	sqlite3_stmt *st = cr->set_rejected;
@@ -313,10 +418,14 @@ static int prepare_all(struct clean_run *cr)
 	cr->set_clean = corpus_prepare(cr->db,
 		"UPDATE records SET lang = ?1, stage = 'clean', reason = NULL, updated_at = ?2 "
 		"WHERE id = ?3 AND stage = 'raw'");
+	cr->keep_original = corpus_prepare(cr->db,
+		"INSERT OR IGNORE INTO record_originals (record_id, instruction, input, output, system, history, "
+		"content_hash, changes, changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	cr->set_rejected = corpus_prepare(cr->db,
 		"UPDATE records SET stage = 'rejected', reason = ?1, duplicate_of = ?2, lang = ?3, "
 		"updated_at = ?4 WHERE id = ?5 AND stage = 'raw'");
-	return cr->read && cr->find_hash && cr->set_clean_text && cr->set_clean && cr->set_rejected ? 0 : -1;
+	return cr->read && cr->find_hash && cr->set_clean_text && cr->set_clean && cr->set_rejected &&
+	       cr->keep_original ? 0 : -1;
 }
 
 static void finalize_all(struct clean_run *cr)
@@ -326,6 +435,7 @@ static void finalize_all(struct clean_run *cr)
 	sqlite3_finalize(cr->set_clean_text);
 	sqlite3_finalize(cr->set_clean);
 	sqlite3_finalize(cr->set_rejected);
+	sqlite3_finalize(cr->keep_original);
 }
 
 /* Cleans every raw record (up to limit). Returns an exit code. */
@@ -372,11 +482,11 @@ static int clean_all(struct clean_run *cr, long batch, long limit)
 	return rc;
 }
 
-/* The rule numbers with a count, largest count first (ties in rule order); returns how many. */
-static int rules_by_count(const long *count, int *order)
+/* The indexes 0..nr-1 with a count, largest count first (ties in index order); returns how many. */
+static int by_count(const long *count, int nr, int *order)
 {
 	int n = 0;
-	for (int r = 0; r < RULE_COUNT; r++)
+	for (int r = 0; r < nr; r++)
 		if (count[r])
 			order[n++] = r;
 	for (int i = 1; i < n; i++)
@@ -388,15 +498,30 @@ static int rules_by_count(const long *count, int *order)
 	return n;
 }
 
+static int rules_by_count(const long *count, int *order)
+{
+	return by_count(count, RULE_COUNT, order);
+}
+
+static int kinds_by_count(const long *count, int *order)
+{
+	return by_count(count, CHANGE_KIND_COUNT, order);
+}
+
 /* Records the run's counts and prints its one-line summary; returns the exit code. */
 static int finish_run(struct clean_run *cr, struct run *run, int rc)
 {
-	struct strbuf why = STRBUF_INIT;
+	struct strbuf why = STRBUF_INIT, how = STRBUF_INIT;
 	int order[RULE_COUNT], n = rules_by_count(cr->rule_count, order);
 	run_count(run, "read", cr->read_count);
 	run_count(run, "clean", cr->cleaned);
 	run_count(run, "rejected", cr->rejected);
 	run_count(run, "normalised", cr->changed);
+	for (int k = 0; k < CHANGE_KIND_COUNT; k++) {
+		char name[32];
+		snprintf(name, sizeof(name), "changed_%s", clean_change_name(k));
+		run_count(run, name, cr->change_count[k]);
+	}
 	run_count(run, "pii_records", cr->pii_records);
 	for (int t = 0; t < PII_TYPE_COUNT; t++) {
 		char name[32];
@@ -413,14 +538,18 @@ static int finish_run(struct clean_run *cr, struct run *run, int rc)
 		strbuf_addf(&why, ", %d more rules", n - 6);
 	if (n)
 		strbuf_addch(&why, ')');
+	n = kinds_by_count(cr->change_count, order);
+	for (int i = 0; i < n; i++)
+		strbuf_addf(&how, "%s%s %ld", i ? ", " : ": ", clean_change_name(order[i]), cr->change_count[order[i]]);
 	if (rc != EXIT_OK)
 		rc = run_end(run, rc, "stopped after %ld records; finished batches are kept, "
 			     "run clean again to continue", cr->read_count);
 	else
-		rc = run_end(run, rc, "%s%ld raw records: %ld clean (%ld normalised, %ld with PII %s), "
+		rc = run_end(run, rc, "%s%ld raw records: %ld clean (%ld normalised%s; %ld with PII %s), "
 			     "%ld rejected%s", cr->dry_run ? "dry run, nothing changed: " : "", cr->read_count,
-			     cr->cleaned, cr->changed, cr->pii_records,
+			     cr->cleaned, cr->changed, how.buf, cr->pii_records,
 			     cr->rules->pii == PII_MODE_MASK ? "masked" : "found", cr->rejected, why.buf);
+	strbuf_release(&how);
 	strbuf_release(&why);
 	return rc;
 }
@@ -434,6 +563,7 @@ static int clean_corpus(const struct clean_options *opts, const struct clean_rul
 
 	memset(&cr, 0, sizeof(cr));
 	cr.dry_run = opts->dry_run;
+	cr.diff = opts->diff;
 	cr.rules = rules;
 	cr.profile = opts->profile && strcmp(opts->profile, "auto") ? clean_profile_find(opts->profile) : -1;
 	cr.examples_per_rule = opts->examples;
@@ -525,6 +655,8 @@ int cmd_clean(int argc, char **argv)
 		OPT_LIST(0, "block", &opts.blocks, "FILE", "reject records containing a word or 're:PATTERN' from FILE"),
 		OPT_CHOICE(0, "pii", &opts.pii, "mask|reject|keep", "what to do with personal data (default mask)"),
 		OPT_FLAG(0, "nfkc", &opts.nfkc, "NFKC instead of NFC (Chinese punctuation is still kept)"),
+		OPT_FLAG(0, "diff", &opts.diff, "show every change made to a record's text, with what kind it is "
+			 "(with --dry-run: what would change)"),
 		OPT_FLAG(0, "list-rules", &opts.show_rules, "print every rule with its threshold in each profile and exit"),
 		OPT_INT(0, "examples", &opts.examples, "N", 0, 100, "examples per rule in --dry-run (default 3)"),
 		OPT_INT(0, "batch", &opts.batch, "N", 1, 1000000, "records per transaction (default 1000)"),

@@ -112,8 +112,9 @@ size_t code_fence_end(const char *s, size_t len, size_t pos, int *closed);
 
 /* 1 if the output was cut off: a code block left open, or prose that stops mid-sentence. */
 int output_truncated(const struct clean_rules *rules, const char *s, size_t len, size_t chars);
-/* 1 if one sentence of 15 bytes or more is said threshold times in a row. */
-int output_repeats_sentence(const struct clean_rules *rules, const char *s, size_t len);
+/* 1 if one sentence of 15 characters or more is said threshold times in a row; *span is where. */
+int output_repeats_sentence(const struct clean_rules *rules, const char *s, size_t len, const char **span,
+			    size_t *span_len);
 /* 1 if the output is only a placeholder (N/A, TODO, ..., 无, 略, <noinput>); key is scratch. */
 int output_placeholder(struct strbuf *key, const char *s, size_t len);
 /* The length of s's first sentence (to its end mark or line end), at most max. */
@@ -162,6 +163,8 @@ struct cleaner {
 	struct strbuf prose[3], tmp, key_i;
 	struct text_stats stats[3];	/* of instruction, input, output prose, from cleaner_check */
 	int stats_ready;		/* cleaner_check got far enough to fill stats */
+	const char *span_in, *span;	/* what the last rule that fired saw, and the part that made it fire */
+	size_t span_in_len, span_len;
 	struct strbuf *turns;		/* normalised history strings, q0 a0 q1 a1 ... */
 	size_t nturns, turns_alloc;
 };
@@ -176,7 +179,9 @@ enum anchor {
 };
 unsigned anchors(const char *s, size_t len);
 
-/* 1 if regex re matches somewhere in s[0..len). */
+/* 1 if regex re matches somewhere in s[0..len); the match becomes the cleaner's span. */
 int cleaner_match(struct cleaner *c, pcre2_code *re, const char *s, size_t len);
+/* Sets what the rule about to fire saw (in) and the part of it that made it fire. */
+void cleaner_span(struct cleaner *c, const char *in, size_t in_len, const char *span, size_t span_len);
 
 #endif

@@ -45,13 +45,14 @@ static void clean_text(struct cleaner *c, struct cleaned *res, struct strbuf *ou
 {
 	unsigned flags = (c->rules.nfkc ? NORMALIZE_NFKC : 0) | (c->rules.markup ? NORMALIZE_MARKUP : 0);
 	strbuf_reset(out);
-	clean_normalize(out, s, len, flags);
+	clean_normalize_changes(out, s, len, flags, &res->changes);
 	if (c->rules.pii == PII_MODE_KEEP || !out->len)
 		return;
 	strbuf_reset(&c->tmp);
 	size_t n = pii_mask(&c->tmp, out->buf, out->len, res->pii);
 	res->pii_total += n;
 	if (n && c->rules.pii == PII_MODE_MASK) {
+		res->changes |= 1u << CHANGE_PII;
 		struct strbuf swap = *out;
 		*out = c->tmp;
 		c->tmp = swap;
@@ -110,9 +111,13 @@ static enum clean_rule filter_record(struct cleaner *c, const struct record *r, 
 	size_t len[CLEAN_FIELD_COUNT] = { r->instruction_len, r->input_len, r->output_len, r->system_len };
 	int bad_history;
 
+	cleaner_span(c, NULL, 0, NULL, 0);
 	memset(out->pii, 0, sizeof(out->pii));
 	out->pii_total = 0;
 	out->changed = 0;
+	out->changes = 0;
+	out->span = out->span_in = NULL;
+	out->span_len = out->span_in_len = 0;
 	out->reject_field = NULL;
 	for (int f = 0; f < CLEAN_FIELD_COUNT; f++) {
 		clean_text(c, out, &out->field[f], in[f] ? in[f] : "", in[f] ? len[f] : 0);
@@ -122,6 +127,8 @@ static enum clean_rule filter_record(struct cleaner *c, const struct record *r, 
 	if (!bad_history)
 		out->changed |= differs(&out->history, r->history ? r->history : "[]", r->history ? r->history_len : 2);
 
+	if (!out->changed)
+		out->changes = 0;
 	out->reject = RULE_COUNT;
 	if (bad_history && !c->rules.off[RULE_BAD_HISTORY]) {
 		out->reject = RULE_BAD_HISTORY;
@@ -177,6 +184,12 @@ enum clean_rule cleaner_run(struct cleaner *c, const struct record *r, struct cl
 {
 	c->stats_ready = 0;
 	filter_record(c, r, out);
+	if (out->reject != RULE_COUNT && c->span) {
+		out->span_in = c->span_in;
+		out->span_in_len = c->span_in_len;
+		out->span = c->span;
+		out->span_len = c->span_len;
+	}
 	detect_record_lang(c, out);
 	return out->reject;
 }

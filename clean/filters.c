@@ -157,7 +157,20 @@ int cleaner_match(struct cleaner *c, pcre2_code *re, const char *s, size_t len)
 	if (!re || !len)
 		return 0;
 	rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK, c->match, NULL);
-	return rc >= 0 || rc == PCRE2_ERROR_PARTIAL;
+	if (rc < 0 && rc != PCRE2_ERROR_PARTIAL)
+		return 0;
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(c->match);
+	if (ov[0] <= ov[1] && ov[1] <= len)
+		cleaner_span(c, s, len, s + ov[0], ov[1] - ov[0]);
+	return 1;
+}
+
+void cleaner_span(struct cleaner *c, const char *in, size_t in_len, const char *span, size_t span_len)
+{
+	c->span_in = in;
+	c->span_in_len = in_len;
+	c->span = span;
+	c->span_len = span_len;
 }
 
 /* ---- blocklists ---- */
@@ -632,8 +645,10 @@ static enum clean_rule check_markers(struct cleaner *c, struct check *k, const c
 	if (on(rules, RULE_AI_SELF_REFERENCE) && (k->found[2] & ANCHOR_SELF_REFERENCE) &&
 	    cleaner_match(c, c->re[RE_SELF_REFERENCE], k->text[2], k->len[2]))
 		return RULE_AI_SELF_REFERENCE;
-	if (on(rules, RULE_PLACEHOLDER_OUTPUT) && output_placeholder(&c->tmp, k->text[2], k->len[2]))
+	if (on(rules, RULE_PLACEHOLDER_OUTPUT) && output_placeholder(&c->tmp, k->text[2], k->len[2])) {
+		cleaner_span(c, k->text[2], k->len[2], k->text[2], k->len[2]);
 		return RULE_PLACEHOLDER_OUTPUT;
+	}
 	return RULE_COUNT;
 }
 
@@ -708,8 +723,13 @@ static enum clean_rule check_repetition(struct cleaner *c, struct check *k, cons
 	for (int f = 1; f < 3; f++) {
 		double dl, dc;
 		*field = field_names[f];
-		if (on(rules, RULE_REPEATED_SENTENCE) && output_repeats_sentence(rules, k->prose[f], k->plen[f]))
+		const char *span;
+		size_t span_len;
+		if (on(rules, RULE_REPEATED_SENTENCE) &&
+		    output_repeats_sentence(rules, k->prose[f], k->plen[f], &span, &span_len)) {
+			cleaner_span(c, k->prose[f], k->plen[f], span, span_len);
 			return RULE_REPEATED_SENTENCE;
+		}
 		if (long_words(rules, &k->st[f]) < rules->repetition_min_units)
 			continue;
 		duplicate_lines(c, k->prose[f], k->plen[f], &dl, &dc);
@@ -744,6 +764,7 @@ enum clean_rule cleaner_check(struct cleaner *c, const char *instruction, const 
 	c->stats_ready = 0;
 	for (int f = 0; f < 3; f++)
 		k.len[f] = strlen(k.text[f]);
+	cleaner_span(c, NULL, 0, NULL, 0);
 	if ((r = check_markers(c, &k, field)) != RULE_COUNT)
 		return r;
 	/* statistics of the prose of each field; output units for repetition */
@@ -758,8 +779,13 @@ enum clean_rule cleaner_check(struct cleaner *c, const char *instruction, const 
 	if ((r = check_counts(c, &k, field)) != RULE_COUNT || (r = check_repetition(c, &k, field)) != RULE_COUNT)
 		return r;
 	*field = field_names[2];
-	if (!rules->off[RULE_TRUNCATED] && output_truncated(rules, output, k.len[2], k.st[2].chars))
+	if (!rules->off[RULE_TRUNCATED] && output_truncated(rules, output, k.len[2], k.st[2].chars)) {
+		size_t from = k.len[2] > 40 ? k.len[2] - 40 : 0;
+		while (from > 0 && ((unsigned char)output[from] & 0xC0) == 0x80)
+			from++;
+		cleaner_span(c, output, k.len[2], output + from, k.len[2] - from);
 		return RULE_TRUNCATED;
+	}
 	if (on(rules, RULE_WEB_BOILERPLATE)) {
 		size_t tlen;
 		const char *tail = output_tail(output, k.len[2], &tlen);

@@ -44,6 +44,42 @@ static int is_url_start(const char *s, size_t len, size_t i)
 	       (len - i >= 4 && !memcmp(s + i, "www.", 4));
 }
 
+/* Characters in the URL that starts at s[i] (http://, https://, www.), or 0. */
+static inline size_t url_length(const char *s, size_t len, size_t i)
+{
+	size_t j = i;
+	if (!is_url_start(s, len, i))
+		return 0;
+	while (j < len && (unsigned char)s[j] > ' ' && (unsigned char)s[j] < 0x80)
+		j++;
+	return j - i;
+}
+
+/* What a non-ASCII, non-CJK character is for counting. */
+enum char_class {
+	CLASS_LATIN_LETTER, CLASS_OTHER_LETTER, CLASS_MARK, CLASS_DIGIT, CLASS_SPACE, CLASS_SYMBOL, CLASS_OTHER
+};
+
+static inline enum char_class char_class(int32_t cp)
+{
+	switch (utf8proc_category(cp)) {
+	case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+	case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+		return cp < 0x250 || (cp >= 0x1E00 && cp <= 0x1EFF) ? CLASS_LATIN_LETTER : CLASS_OTHER_LETTER;
+	case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+		return CLASS_MARK;
+	case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		return CLASS_DIGIT;
+	case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+		return CLASS_SPACE;
+	case UTF8PROC_CATEGORY_SM: case UTF8PROC_CATEGORY_SC: case UTF8PROC_CATEGORY_SK:
+	case UTF8PROC_CATEGORY_SO:
+		return CLASS_SYMBOL;
+	default:
+		return CLASS_OTHER;
+	}
+}
+
 void text_stats(const char *s, size_t len, struct text_stats *out, struct unit_list *units)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -89,12 +125,8 @@ void text_stats(const char *s, size_t len, struct text_stats *out, struct unit_l
 				 * the first (is_url_start wants no letter before it).
 				 */
 				size_t start = i;
-				if ((c == 'h' || c == 'w') && is_url_start(s, len, i)) {
-					size_t j = i;
-					while (j < len && u[j] > ' ' && u[j] < 0x80)
-						j++;
-					st->url_chars += j - i;
-				}
+				if (c == 'h' || c == 'w')
+					st->url_chars += url_length(s, len, i);
 				WORD_CHAR(c | 0x20, 1);
 				for (i++; i < len && ascii_letter(u[i]); i++)
 					h = (h ^ (uint64_t)(u[i] | 0x20)) * FNV_MUL;
@@ -137,34 +169,28 @@ void text_stats(const char *s, size_t len, struct text_stats *out, struct unit_l
 			add_unit(items, &nunits, (uint64_t)cp * 0x9E3779B97F4A7C15ULL, 1);
 			continue;
 		}
-		utf8proc_category_t cat = utf8proc_category(cp);
-		switch (cat) {
-		case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-		case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
-			WORD_CHAR(utf8proc_tolower(cp), (cp < 0x250 || (cp >= 0x1E00 && cp <= 0x1EFF)) ? 1 : 2);
+		enum char_class cls = char_class(cp);
+		switch (cls) {
+		case CLASS_LATIN_LETTER: case CLASS_OTHER_LETTER:
+			WORD_CHAR(utf8proc_tolower(cp), cls == CLASS_LATIN_LETTER ? 1 : 2);
 			st->chars++;
 			break;
-		case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+		case CLASS_MARK:
 			if (in_word)
 				WORD_CHAR(cp, 0);
 			st->chars++;
 			break;
-		case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+		case CLASS_DIGIT:
 			WORD_CHAR(cp, 0);
 			st->digits++;
 			st->chars++;
 			break;
-		case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_ZL: case UTF8PROC_CATEGORY_ZP:
+		case CLASS_SPACE:
 			END_WORD();
-			break;
-		case UTF8PROC_CATEGORY_SM: case UTF8PROC_CATEGORY_SC: case UTF8PROC_CATEGORY_SK:
-		case UTF8PROC_CATEGORY_SO:
-			END_WORD();
-			st->symbols++;
-			st->chars++;
 			break;
 		default:
 			END_WORD();
+			st->symbols += cls == CLASS_SYMBOL;
 			st->chars++;
 			break;
 		}

@@ -668,43 +668,69 @@ static void layout_code(struct layout *l, const char *s, size_t len)
 
 /* ---- the whole field ---- */
 
-static _Thread_local struct strbuf scratch_fix[2], scratch_a, scratch_b, scratch_prose;
+static _Thread_local struct strbuf scratch_fix[2], scratch_a, scratch_b, scratch_prose, scratch_pre;
 
-/* Steps 3-5 on one prose piece, appended to out (step 4 only with NORMALIZE_MARKUP). */
-static void normalize_prose(struct strbuf *out, const char *s, size_t len, unsigned flags)
+static int same(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+/*
+ * Steps 3-5 on one prose piece, appended to out (step 4 only with
+ * NORMALIZE_MARKUP); adds to *changes (may be NULL) the kinds that changed it.
+ */
+static void normalize_prose(struct strbuf *out, const char *s, size_t len, unsigned flags, unsigned *changes)
 {
 	struct strbuf *a = &scratch_a, *b = &scratch_b;
 	int unsafe = 0, nfkc = !!(flags & NORMALIZE_NFKC);
 	strbuf_reset(a);
 	map_chars(a, s, len, nfkc, &unsafe);
+	if (changes && !same(a->buf, a->len, s, len))
+		*changes |= 1u << CHANGE_CHARACTERS;
 	for (int round = 0; round < 8 && (flags & NORMALIZE_MARKUP); round++) {
 		if (!memchr(a->buf, '<', a->len) && !memchr(a->buf, '&', a->len))
 			break;
 		strbuf_reset(b);
 		if (!strip_markup(b, a->buf, a->len))
 			break;
+		if (changes)
+			*changes |= 1u << CHANGE_MARKUP;
 		strbuf_reset(a);
 		map_chars(a, b->buf, b->len, nfkc, &unsafe);
 	}
-	if (unsafe)
+	if (unsafe) {
+		size_t before = out->len;
 		unicode_normalize(out, a->buf, a->len, nfkc);
-	else
+		if (changes && !same(out->buf + before, out->len - before, a->buf, a->len))
+			*changes |= 1u << CHANGE_UNICODE;
+	} else {
 		strbuf_add(out, a->buf, a->len);
+	}
 }
 
-static void flush_prose(struct layout *l, const char *s, size_t len, unsigned flags)
+/* Normalises a prose piece and lays it out; pre (may be NULL) collects the text before layout. */
+static void flush_prose(struct layout *l, const char *s, size_t len, unsigned flags, unsigned *changes,
+			struct strbuf *pre)
 {
 	if (!len)
 		return;
 	strbuf_reset(&scratch_prose);
-	normalize_prose(&scratch_prose, s, len, flags);
+	normalize_prose(&scratch_prose, s, len, flags, changes);
+	if (pre)
+		strbuf_add(pre, scratch_prose.buf, scratch_prose.len);
 	layout_prose(l, scratch_prose.buf, scratch_prose.len);
 }
 
 void clean_normalize(struct strbuf *out, const char *s, size_t len, unsigned flags)
 {
+	clean_normalize_changes(out, s, len, flags, NULL);
+}
+
+void clean_normalize_changes(struct strbuf *out, const char *s, size_t len, unsigned flags, unsigned *changes)
+{
 	size_t i = 0, prose_start = 0;
 	struct layout l;
+	struct strbuf *pre = changes ? &scratch_pre : NULL;
 
 	if (!tables_ready)
 		build_tables();
@@ -715,16 +741,22 @@ void clean_normalize(struct strbuf *out, const char *s, size_t len, unsigned fla
 			break;
 		s = dst->buf;
 		len = dst->len;
+		if (changes)
+			*changes |= 1u << CHANGE_MOJIBAKE;
 	}
 
 	memset(&l, 0, sizeof(l));
 	l.out = out;
 	l.start = out->len;
+	if (pre)
+		strbuf_reset(pre);
 	/* steps 2-6, a piece of prose or code at a time */
 	while (i < len) {
 		size_t end = code_fence_end(s, len, i, NULL);
 		if (end) {
-			flush_prose(&l, s + prose_start, i - prose_start, flags);
+			flush_prose(&l, s + prose_start, i - prose_start, flags, changes, pre);
+			if (pre)
+				strbuf_add(pre, s + i, end - i);
 			layout_code(&l, s + i, end - i);
 			i = prose_start = end;
 			continue;
@@ -732,5 +764,8 @@ void clean_normalize(struct strbuf *out, const char *s, size_t len, unsigned fla
 		const char *nl = memchr(s + i, '\n', len - i);
 		i = nl ? (size_t)(nl - s) + 1 : len;
 	}
-	flush_prose(&l, s + prose_start, len - prose_start, flags);
+	flush_prose(&l, s + prose_start, len - prose_start, flags, changes, pre);
+	/* step 6 changed what steps 1-5 left: spaces, blank lines, line ends */
+	if (pre && !same(out->buf + l.start, out->len - l.start, pre->buf, pre->len))
+		*changes |= 1u << CHANGE_WHITESPACE;
 }

@@ -211,128 +211,137 @@ static int mobile_digits(const char *d, size_t nd, const int *groups, int ngroup
 	return ngroups == 1 || (ngroups == 3 && groups[0] == 3 && groups[1] == 4 && groups[2] == 4);
 }
 
-/* Tries the number-shaped kinds at u[i]; returns the match end or 0. */
-static size_t match_number(const unsigned char *u, size_t len, size_t i, enum pii_type *type)
-{
+/* Scratch for reading a number: its digits and groups. */
+struct digits {
 	char d[32];
-	size_t nd, end, j, ends[8];
+	size_t nd, ends[8];
 	int groups[8], ng;
+};
 
-	/* +86 / 0086 / (+86) before a mainland number, or another country's '+' number */
-	if (u[i] == '+' || u[i] == '(' || (len - i > 4 && !memcmp(u + i, "0086", 4))) {
-		j = i;
-		int paren = u[j] == '(';
-		if (paren)
-			j++;
-		if (j < len && u[j] == '+')
-			j++;
-		else if (len - j > 4 && !memcmp(u + j, "0086", 4))
-			j += 2;
-		else if (!paren || j >= len || u[j] != '0')
-			return 0;
-		if (paren && u[j] == '0') {
-			/* (0755) 86013388 */
-			end = read_grouped(u, len, j, NULL, d, sizeof(d), &nd, groups, ends, &ng);
-			if (nd < 3 || nd > 4 || end >= len || u[end] != ')')
-				return 0;
-			j = end + 1;
-			if (j < len && u[j] == ' ')
-				j++;
-			end = read_grouped(u, len, j, " -", d, sizeof(d), &nd, groups, ends, &ng);
-			if (nd < 7 || nd > 8 || !right_ok(u, len, end))
-				return 0;
-			*type = PII_PHONE;
-			return end;
-		}
-		/* country code */
-		size_t cc_start = j;
-		if (len - j >= 2 && u[j] == '8' && u[j + 1] == '6')
-			j += 2;	/* country codes are prefix-free: +8613812345678 is +86 */
-		else
-			while (j < len && is_digit(u[j]) && j - cc_start < 3)
-				j++;
-		size_t cc_len = j - cc_start;
-		if (!cc_len)
-			return 0;
-		if (paren) {
-			if (j >= len || u[j] != ')')
-				return 0;
-			j++;
-		}
-		while (j < len && (u[j] == ' ' || u[j] == '-'))
-			j++;
-		if (cc_len == 2 && u[cc_start] == '8' && u[cc_start + 1] == '6') {
-			end = read_grouped(u, len, j, " -", d, sizeof(d), &nd, groups, ends, &ng);
-			if (mobile_digits(d, nd, groups, ng) && right_ok(u, len, end)) {
-				*type = PII_PHONE;
-				return end;
-			}
-			/* +86 10 1234 5678: area code without the leading 0 */
-			if (nd >= 9 && nd <= 11 && d[0] != '0' && ng >= 2 && right_ok(u, len, end)) {
-				*type = PII_PHONE;
-				return end;
-			}
-			return 0;
-		}
-		/* international: groups of digits, spaces/hyphens/dots/brackets between */
-		size_t total = 0, last = j;
-		while (j < len) {
-			if (is_digit(u[j])) {
-				total++;
-				last = ++j;
-			} else if (strchr(" -.()", u[j]) && u[j]) {
-				size_t k = j;
-				while (k < len && k - j < 3 && u[k] && strchr(" -.()", u[k]))
-					k++;
-				if (k >= len || !is_digit(u[k]))
-					break;
-				j = k;
-			} else {
+static size_t read_digits(const unsigned char *u, size_t len, size_t i, const char *seps, struct digits *n)
+{
+	return read_grouped(u, len, i, seps, n->d, sizeof(n->d), &n->nd, n->groups, n->ends, &n->ng);
+}
+
+/* After "+CC" (j just past the country code): a number in groups. Returns its end or 0. */
+static size_t match_international(const unsigned char *u, size_t len, size_t j, size_t cc_len)
+{
+	size_t total = 0, last = j;
+	while (j < len) {
+		if (is_digit(u[j])) {
+			total++;
+			last = ++j;
+		} else if (strchr(" -.()", u[j]) && u[j]) {
+			size_t k = j;
+			while (k < len && k - j < 3 && u[k] && strchr(" -.()", u[k]))
+				k++;
+			if (k >= len || !is_digit(u[k]))
 				break;
-			}
+			j = k;
+		} else {
+			break;
 		}
-		if (total < 7 || total > 12 || cc_len + total < 8 || !right_ok(u, len, last))
-			return 0;
-		*type = PII_PHONE;
-		return last;
 	}
-	if (!is_digit(u[i]))
+	if (total < 7 || total > 12 || cc_len + total < 8 || !right_ok(u, len, last))
 		return 0;
+	return last;
+}
 
-	/* contiguous digits first: ID number, card, mobile */
-	end = read_grouped(u, len, i, NULL, d, sizeof(d), &nd, groups, ends, &ng);
-	if (nd == 17 && end < len && (u[end] == 'X' || u[end] == 'x') && right_ok(u, len, end + 1)) {
-		d[17] = (char)u[end];
-		if (pii_id_number_valid(d)) {
+/* +86 / 0086 / (+86) before a mainland number, (0755) 86013388, or another country's '+' number. */
+static size_t match_prefixed_phone(const unsigned char *u, size_t len, size_t i)
+{
+	struct digits n;
+	size_t end, j = i;
+	int paren = u[j] == '(';
+	if (paren)
+		j++;
+	if (j < len && u[j] == '+')
+		j++;
+	else if (len - j > 4 && !memcmp(u + j, "0086", 4))
+		j += 2;
+	else if (!paren || j >= len || u[j] != '0')
+		return 0;
+	if (paren && u[j] == '0') {
+		/* (0755) 86013388 */
+		end = read_digits(u, len, j, NULL, &n);
+		if (n.nd < 3 || n.nd > 4 || end >= len || u[end] != ')')
+			return 0;
+		j = end + 1;
+		if (j < len && u[j] == ' ')
+			j++;
+		end = read_digits(u, len, j, " -", &n);
+		return n.nd >= 7 && n.nd <= 8 && right_ok(u, len, end) ? end : 0;
+	}
+	/* country code */
+	size_t cc_start = j;
+	if (len - j >= 2 && u[j] == '8' && u[j + 1] == '6')
+		j += 2;	/* country codes are prefix-free: +8613812345678 is +86 */
+	else
+		while (j < len && is_digit(u[j]) && j - cc_start < 3)
+			j++;
+	size_t cc_len = j - cc_start;
+	if (!cc_len)
+		return 0;
+	if (paren) {
+		if (j >= len || u[j] != ')')
+			return 0;
+		j++;
+	}
+	while (j < len && (u[j] == ' ' || u[j] == '-'))
+		j++;
+	if (cc_len != 2 || u[cc_start] != '8' || u[cc_start + 1] != '6')
+		return match_international(u, len, j, cc_len);
+	end = read_digits(u, len, j, " -", &n);
+	if (mobile_digits(n.d, n.nd, n.groups, n.ng) && right_ok(u, len, end))
+		return end;
+	/* +86 10 1234 5678: area code without the leading 0 */
+	if (n.nd >= 9 && n.nd <= 11 && n.d[0] != '0' && n.ng >= 2 && right_ok(u, len, end))
+		return end;
+	return 0;
+}
+
+/* Contiguous digits: resident ID, mobile, bank card. Returns the end or 0. */
+static size_t match_digit_run(const unsigned char *u, size_t len, size_t i, enum pii_type *type)
+{
+	struct digits n;
+	size_t end = read_digits(u, len, i, NULL, &n);
+	if (n.nd == 17 && end < len && (u[end] == 'X' || u[end] == 'x') && right_ok(u, len, end + 1)) {
+		n.d[17] = (char)u[end];
+		if (pii_id_number_valid(n.d)) {
 			*type = PII_ID_NUMBER;
 			return end + 1;
 		}
 	}
-	if (right_ok(u, len, end) || (end < len && (u[end] == ' ' || u[end] == '-'))) {
-		if (nd == 18 && right_ok(u, len, end) && pii_id_number_valid(d)) {
-			*type = PII_ID_NUMBER;
-			return end;
-		}
-		if (nd == 11 && right_ok(u, len, end) && mobile_digits(d, nd, groups, ng)) {
-			*type = PII_PHONE;
-			return end;
-		}
-		if (nd >= 13 && nd <= 19 && right_ok(u, len, end) && card_prefix_ok(d, nd) &&
-		    pii_luhn_valid(d, nd)) {
-			*type = PII_BANK_CARD;
-			return end;
-		}
+	if (!right_ok(u, len, end))
+		return 0;
+	if (n.nd == 18 && pii_id_number_valid(n.d)) {
+		*type = PII_ID_NUMBER;
+		return end;
 	}
-	/* grouped forms; a longer run may be two numbers, so try its leading groups too */
-	read_grouped(u, len, i, " -", d, sizeof(d), &nd, groups, ends, &ng);
-	for (int k = ng; k >= 2; k--) {
-		size_t kd = 0;
+	if (n.nd == 11 && mobile_digits(n.d, n.nd, n.groups, n.ng)) {
+		*type = PII_PHONE;
+		return end;
+	}
+	if (n.nd >= 13 && n.nd <= 19 && card_prefix_ok(n.d, n.nd) && pii_luhn_valid(n.d, n.nd)) {
+		*type = PII_BANK_CARD;
+		return end;
+	}
+	return 0;
+}
+
+/* Digits in groups (3-4-4 mobiles, 4-4-4-4 cards, 0xx-xxxxxxxx landlines); a longer run may be two numbers. */
+static size_t match_grouped(const unsigned char *u, size_t len, size_t i, enum pii_type *type)
+{
+	struct digits n;
+	read_digits(u, len, i, " -", &n);
+	for (int k = n.ng; k >= 2; k--) {
+		size_t kd = 0, end = n.ends[k - 1];
+		const int *groups = n.groups;
 		for (int g = 0; g < k; g++)
 			kd += (size_t)groups[g];
-		end = ends[k - 1];
-		if (!right_ok(u, len, end) || kd > sizeof(d))
+		if (!right_ok(u, len, end) || kd > sizeof(n.d))
 			continue;
-		if (mobile_digits(d, kd, groups, k)) {
+		if (mobile_digits(n.d, kd, groups, k)) {
 			*type = PII_PHONE;
 			return end;
 		}
@@ -341,35 +350,58 @@ static size_t match_number(const unsigned char *u, size_t len, size_t i, enum pi
 			if (groups[g] != 4 && !(g == k - 1 && groups[g] >= 1 && groups[g] <= 4))
 				fours = 0;
 		int amex = k == 3 && groups[0] == 4 && groups[1] == 6 && groups[2] == 5;
-		if ((fours || amex) && kd >= 13 && kd <= 19 && card_prefix_ok(d, kd) && pii_luhn_valid(d, kd)) {
+		if ((fours || amex) && kd >= 13 && kd <= 19 && card_prefix_ok(n.d, kd) && pii_luhn_valid(n.d, kd)) {
 			*type = PII_BANK_CARD;
 			return end;
 		}
 		/* landline: 0 + 2-3 digit area code, separator, 7-8 digits */
-		if (k == 2 && d[0] == '0' && d[1] != '0' && groups[0] >= 3 && groups[0] <= 4 &&
+		if (k == 2 && n.d[0] == '0' && n.d[1] != '0' && groups[0] >= 3 && groups[0] <= 4 &&
 		    groups[1] >= 7 && groups[1] <= 8) {
 			*type = PII_PHONE;
 			return end;
 		}
 	}
-	/* IPv4 */
-	end = read_grouped(u, len, i, ".", d, sizeof(d), &nd, groups, ends, &ng);
-	if (ng == 4 && right_ok(u, len, end)) {
-		size_t k = 0;
-		int ok = 1;
-		for (int g = 0; g < 4 && ok; g++) {
-			int v = 0;
-			if (groups[g] > 3 || (groups[g] > 1 && d[k] == '0'))
-				ok = 0;
-			for (int x = 0; x < groups[g] && ok; x++)
-				v = v * 10 + (d[k + x] - '0');
-			ok = ok && v <= 255;
-			k += groups[g];
-		}
-		if (ok) {
-			*type = PII_IP_ADDRESS;
-			return end;
-		}
+	return 0;
+}
+
+/* Four dot-separated numbers of at most 255 without leading zeros. Returns the end or 0. */
+static size_t match_ipv4(const unsigned char *u, size_t len, size_t i)
+{
+	struct digits n;
+	size_t end = read_digits(u, len, i, ".", &n), k = 0;
+	if (n.ng != 4 || !right_ok(u, len, end))
+		return 0;
+	for (int g = 0; g < 4; g++) {
+		int v = 0;
+		if (n.groups[g] > 3 || (n.groups[g] > 1 && n.d[k] == '0'))
+			return 0;
+		for (int x = 0; x < n.groups[g]; x++)
+			v = v * 10 + (n.d[k + x] - '0');
+		if (v > 255)
+			return 0;
+		k += (size_t)n.groups[g];
+	}
+	return end;
+}
+
+/* Tries the number-shaped kinds at u[i]; returns the match end or 0. */
+static size_t match_number(const unsigned char *u, size_t len, size_t i, enum pii_type *type)
+{
+	size_t end;
+	if (u[i] == '+' || u[i] == '(' || (len - i > 4 && !memcmp(u + i, "0086", 4))) {
+		*type = PII_PHONE;
+		return match_prefixed_phone(u, len, i);
+	}
+	if (!is_digit(u[i]))
+		return 0;
+	/* contiguous digits first: ID number, card, mobile */
+	if ((end = match_digit_run(u, len, i, type)))
+		return end;
+	if ((end = match_grouped(u, len, i, type)))
+		return end;
+	if ((end = match_ipv4(u, len, i))) {
+		*type = PII_IP_ADDRESS;
+		return end;
 	}
 	return 0;
 }

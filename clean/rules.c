@@ -84,6 +84,14 @@ static const struct rule_info {
 		"after normalisation the record equals another record in the corpus (duplicate_of names it)" },
 };
 
+const char *clean_change_name(enum clean_change k)
+{
+	static const char *const names[CHANGE_KIND_COUNT] = {
+		"mojibake", "markup", "characters", "unicode", "whitespace", "pii",
+	};
+	return (unsigned)k < CHANGE_KIND_COUNT ? names[k] : "?";
+}
+
 static const char *const profile_names[PROFILE_COUNT] = { "instruction", "web" };
 
 const char *clean_profile_name(enum clean_profile p)

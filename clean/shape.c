@@ -229,7 +229,8 @@ static const unsigned char sentence_stop[256] = {
 	['.'] = 1, ['!'] = 1, ['?'] = 1, ['\n'] = 1, [0xE2] = 1, [0xE3] = 1, [0xEF] = 1,
 };
 
-int output_repeats_sentence(const struct clean_rules *rules, const char *s, size_t len)
+int output_repeats_sentence(const struct clean_rules *rules, const char *s, size_t len, const char **span,
+			    size_t *span_len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	const char *prev = NULL;
@@ -262,8 +263,11 @@ int output_repeats_sentence(const struct clean_rules *rules, const char *s, size
 		/* the same sentence again: only then is it worth measuring */
 		if (prev && prev_len == b - a && !memcmp(prev, s + a, b - a) &&
 		    utf8_length(s + a, b - a) >= 15 && has_letter(s + a, b - a)) {
-			if (++run >= rules->threshold[RULE_REPEATED_SENTENCE])
+			if (++run >= rules->threshold[RULE_REPEATED_SENTENCE]) {
+				*span = s + a;
+				*span_len = b - a;
 				return 1;
+			}
 		} else {
 			run = 1;
 		}

@@ -245,6 +245,18 @@ static const char *const migrations[] = {
 	"ALTER TABLE documents ADD COLUMN confidence REAL;\n",
 	/* 10: a page with more links than --max-links says how many were not followed */
 	"ALTER TABLE pages ADD COLUMN links_dropped INTEGER NOT NULL DEFAULT 0;\n",
+	/* 11: clean keeps a record's text from before it changed it */
+	"CREATE TABLE record_originals (\n"
+	"  record_id INTEGER PRIMARY KEY REFERENCES records(id) ON DELETE CASCADE,\n"
+	"  instruction TEXT NOT NULL,\n"
+	"  input TEXT NOT NULL,\n"
+	"  output TEXT NOT NULL,\n"
+	"  system TEXT NOT NULL,\n"
+	"  history TEXT NOT NULL,\n"
+	"  content_hash INTEGER NOT NULL,\n"
+	"  changes TEXT NOT NULL,\n"
+	"  changed_at TEXT NOT NULL\n"
+	");\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -393,6 +405,18 @@ static const struct column_doc {
 	{ "stage_transitions", NULL, "the legal record stage moves (enforced by a trigger)" },
 	{ "stage_transitions", "from_stage", "stage a record may leave" },
 	{ "stage_transitions", "to_stage", "stage it may move to" },
+	{ "record_originals", NULL, "a record's text before clean changed it (normalised, repaired, masked): "
+	  "the first original is kept, so a change can be seen and undone" },
+	{ "record_originals", "record_id", "the record (records.id)" },
+	{ "record_originals", "instruction", "instruction before clean" },
+	{ "record_originals", "input", "input before clean" },
+	{ "record_originals", "output", "output before clean" },
+	{ "record_originals", "system", "system prompt before clean" },
+	{ "record_originals", "history", "history before clean" },
+	{ "record_originals", "content_hash", "records.content_hash before clean" },
+	{ "record_originals", "changes", "what clean changed, comma-separated: mojibake, markup, characters, "
+	  "unicode, whitespace, pii" },
+	{ "record_originals", "changed_at", "when clean changed it (UTC, ISO 8601)" },
 	{ "dedupe_signatures", NULL, "what dedupe remembers about each kept record, so later runs hash only new ones" },
 	{ "dedupe_signatures", "record_id", "the record (records.id), kept as unique or approved" },
 	{ "dedupe_signatures", "exact_hash", "64-bit hash of instruction+input+output after case, width, space and "

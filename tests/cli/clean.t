@@ -22,8 +22,17 @@ is "$rc" 0 "a dry run succeeds"
 is "$(snapshot)" "$before" "a dry run changes no record"
 like "$out" "14 raw records" "the dry run counts the raw records"
 like "$out" "refusal (2):" "it names each rule with its count"
-like "$out" "#3 output: I'm sorry, but I can't help with that." "and shows examples with record id and field"
-like "$out" "#4 output: 我无法回答这个问题。" "Chinese examples too"
+# regression: examples showed the start of a field, not what fired
+like "$out" "#3 output: [I'm sorry, but I can't] help with that." "examples show record id, field and the span that fired"
+like "$out" "#4 output: [我无法回答]这个问题。" "Chinese examples too"
+like "$out" "#8 output: Sure.\\n[### Response:]\\nIt is short." "with the text around it, line breaks shown"
+run clean --dry-run --diff
+is "$(snapshot)" "$before" "--dry-run --diff changes nothing"
+like "$out" "#9 (mojibake)" "--diff names each changed record and the kinds of change"
+like "$out" "  instruction: - ä½ å¥½ means what?" "and shows the text before"
+like "$out" "               + 你好 means what?" "and after"
+like "$out" "#6 (pii)" "masking is a change too"
+like "$err" "4 normalised: characters 2, pii 2, mojibake 1, whitespace 1;" "the summary counts each kind of change, largest first"
 like "$out" "duplicate-after-normalise (1):" "it finds duplicates that normalisation creates"
 like "$err" "dry run, nothing changed" "the summary says nothing changed"
 
@@ -50,7 +59,15 @@ is "$(field system 12)" "你是天气助手。" "system is kept"
 is "$(field duplicate_of 10)" 11 "the duplicate names the record it equals"
 is "$(field instruction 10)" "Ｓａｙ　ｈｅｌｌｏ　ｔｏ　ｍｅ" "a rejected record keeps its original text"
 is "$(sql "SELECT group_concat(lang, ',') FROM (SELECT lang FROM records ORDER BY id)")" \
-	"zh,zh,en,zh,zh,zh,en,en,en,en,en,zh,en,en" "every record gets a language by script (8 Han vs 4 Latin words in #2)"
+	"zh,en,en,zh,zh,zh,en,en,zh,en,en,zh,en,en" \
+	"every record gets the language of its request by script (#2 asks in English; #9, once repaired, 2 Han vs 2 Latin words)"
+# nothing changed silently: the original text is kept, with what changed it
+is "$(sql "SELECT instruction || '|' || changes FROM record_originals WHERE record_id = 9")" "ä½ å¥½ means what?|mojibake" \
+	"the original of a changed record is kept with the kinds of change"
+is "$(sql "SELECT count(*) FROM record_originals")" "$(sql "SELECT json_extract(counts, '$.normalised') FROM runs WHERE command = 'clean' AND status = 'ok' ORDER BY id DESC LIMIT 1")" \
+	"one original for every record clean changed"
+is "$(sql "SELECT count(*) FROM record_originals o JOIN records r ON r.id = o.record_id WHERE r.stage = 'rejected'")" 0 \
+	"rejected records keep their own text and need none"
 like "$(sql "SELECT counts FROM runs WHERE command = 'clean' ORDER BY id DESC LIMIT 1")" '"refusal":2' \
 	"the run's counts hold each rule's count"
 like "$(sql "SELECT counts FROM runs WHERE command = 'clean' ORDER BY id DESC LIMIT 1")" '"top-2gram":0' \
