@@ -30,7 +30,7 @@ enum conflict_policy { CONFLICT_KEEP, CONFLICT_FIRST, CONFLICT_REJECT };
 
 struct dedupe_opts {
 	double threshold, rouge_threshold;
-	int rouge, dry_run, across_languages;
+	int rouge, rouge_exact, dry_run, across_languages;
 	enum conflict_policy conflicts;
 	const char *against;
 };
@@ -512,7 +512,7 @@ static int dedupe_corpus(const struct dedupe_opts *o)
 	dedupe_link_exact(&d);
 	if (dedupe_link_near(&d))
 		goto failed;
-	if (o->rouge && dedupe_link_rouge(&d, o->rouge_threshold))
+	if (o->rouge && (o->rouge_exact ? dedupe_link_rouge_exact : dedupe_link_rouge)(&d, o->rouge_threshold))
 		goto failed;
 	best = decide_clusters(&d, &c);
 	decide_conflicts(&d, o->conflicts, &reasons, &c);
@@ -570,6 +570,8 @@ int cmd_dedupe(int argc, char **argv)
 			 "--rouge-threshold is a duplicate"),
 		OPT_DOUBLE(0, "rouge-threshold", &o.rouge_threshold, "R", 0.01, 1.0,
 			   "ROUGE-L F-measure for --rouge (default 0.7, Self-Instruct's rule)"),
+		OPT_FLAG(0, "rouge-exact", &o.rouge_exact, "with --rouge: compare every pair that could score above "
+			 "the threshold instead of MinHash candidates (slow on large corpora; for checking)"),
 		OPT_FLAG(0, "across-languages", &o.across_languages, "near copies in different languages "
 			 "(records.lang) are duplicates too; by default a translation is not a copy"),
 		OPT_STRING(0, "against", &o.against, "FILE",
@@ -585,5 +587,6 @@ int cmd_dedupe(int argc, char **argv)
 		return usage_error(&dedupe_help, "dedupe takes no arguments, only options (got '%s')", argv[0]);
 	if (parse_policy(conflicts, &o.conflicts))
 		return usage_error(&dedupe_help, "option '--conflicts' takes keep, first or reject");
+	o.rouge |= o.rouge_exact;
 	return dedupe_corpus(&o);
 }

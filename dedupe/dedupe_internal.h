@@ -36,6 +36,23 @@ size_t dedupe_fold_char(int32_t c, uint32_t *out);
 size_t dedupe_shingle_hashes(const uint32_t *cp, size_t n, uint32_t *out);
 
 
+/* ---- bit-parallel longest common subsequence (rouge.c) ---- */
+
+/* One side of many LCS computations, prepared once; owns its arrays. */
+struct lcs_query {
+	const uint32_t *a;
+	size_t m, words;
+	uint32_t *chars;	/* open-addressed table of a's distinct characters */
+	uint32_t *slot_mask;	/* index into masks for each table slot */
+	size_t table_size;	/* power of two */
+	uint64_t *masks;	/* (distinct, words): bit i set where a[i] == char */
+	uint64_t *v;		/* (words) scratch */
+};
+void lcs_query_init(struct lcs_query *q, const uint32_t *a, size_t m);
+void lcs_query_release(struct lcs_query *q);
+/* Length of the longest common subsequence of the query and b[0..n). */
+size_t lcs_length(const struct lcs_query *q, const uint32_t *b, size_t n);
+
 /* ---- one run of `winnow dedupe` (cluster.c, dedupe_cmd.c) ---- */
 
 enum item_flags {
@@ -89,8 +106,13 @@ int dedupe_load(struct dedupe_run *d);
 void dedupe_link_exact(struct dedupe_run *d);
 /* Finds LSH candidates with at least one fresh item, verifies them by exact Jaccard. */
 int dedupe_link_near(struct dedupe_run *d);
-/* Joins fresh items whose instruction's ROUGE-L with an earlier one exceeds threshold. */
+/*
+ * Joins fresh items whose instruction's ROUGE-L with an earlier one exceeds
+ * threshold: candidates from MinHash on character 3-grams (similar.c).
+ */
 int dedupe_link_rouge(struct dedupe_run *d, double threshold);
+/* The same comparing every pair that could score above threshold (slow; the reference for the above). */
+int dedupe_link_rouge_exact(struct dedupe_run *d, double threshold);
 /* Fetches a record's three text fields into f/len (valid until the next call). */
 int dedupe_fetch_text(struct dedupe_run *d, int64_t id, const char *f[3], size_t len[3]);
 void dedupe_run_release(struct dedupe_run *d);

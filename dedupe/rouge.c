@@ -29,22 +29,12 @@
 
 /* ---- bit-parallel LCS ---- */
 
-struct lcs_query {
-	const uint32_t *a;
-	size_t m, words;
-	uint32_t *chars;	/* open-addressed table of a's distinct characters */
-	uint32_t *slot_mask;	/* index into masks for each table slot */
-	size_t table_size;	/* power of two */
-	uint64_t *masks;	/* (distinct, words): bit i set where a[i] == char */
-	uint64_t *v;		/* (words) scratch */
-};
-
 static inline size_t cp_slot(uint32_t c, size_t size)
 {
 	return (size_t)((c * 0x9E3779B1U) >> 7) & (size - 1);
 }
 
-static void lcs_query_init(struct lcs_query *q, const uint32_t *a, size_t m)
+void lcs_query_init(struct lcs_query *q, const uint32_t *a, size_t m)
 {
 	size_t distinct = 0;
 	q->a = a;
@@ -70,7 +60,7 @@ static void lcs_query_init(struct lcs_query *q, const uint32_t *a, size_t m)
 	}
 }
 
-static void lcs_query_release(struct lcs_query *q)
+void lcs_query_release(struct lcs_query *q)
 {
 	free(q->chars);
 	free(q->slot_mask);
@@ -90,7 +80,7 @@ static const uint64_t *lcs_mask(const struct lcs_query *q, uint32_t c)
 }
 
 /* Length of the longest common subsequence of the query and b[0..n). */
-static size_t lcs_length(const struct lcs_query *q, const uint32_t *b, size_t n)
+size_t lcs_length(const struct lcs_query *q, const uint32_t *b, size_t n)
 {
 	size_t W = q->words, zeros = 0;
 	uint64_t *v = q->v;
