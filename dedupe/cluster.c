@@ -19,6 +19,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #define SEED_EXACT 0x65786163ULL
@@ -252,18 +253,25 @@ int dedupe_load(struct dedupe_run *d)
 	d->text = corpus_prepare(d->db, "SELECT instruction, input, output FROM records WHERE id = ?1");
 	if (!d->text || load_stored(d))
 		return -1;
-	total = corpus_int(d->db, "SELECT count(*) FROM records WHERE stage = 'clean'");
+	char *fresh_sql = xstrfmt("SELECT id, stage, quality, length(output), instruction, input, output, lang "
+				  "FROM records WHERE stage = 'clean' AND id <= %lld ORDER BY id",
+				  (long long)(d->last_id ? d->last_id : INT64_MAX));
+	char *count_sql = xstrfmt("SELECT count(*) FROM records WHERE stage = 'clean' AND id <= %lld",
+				  (long long)(d->last_id ? d->last_id : INT64_MAX));
+	total = corpus_int(d->db, count_sql);
+	free(count_sql);
 	progress_start(&d->progress, "dedupe: hashing", total > 0 ? (uint64_t)total : 0, "records");
 	/* kept records without a usable signature (first run, new settings), then the new ones */
 	if (load_fresh(d, "SELECT r.id, r.stage, r.quality, length(r.output), r.instruction, r.input, "
 			  "r.output, r.lang FROM records r WHERE r.stage IN ('unique', 'approved') AND NOT EXISTS "
 			  "(SELECT 1 FROM dedupe_signatures s WHERE s.record_id = r.id AND s.scheme = ?1 "
 			  "AND length(s.bands) = ?2) ORDER BY r.id") ||
-	    load_fresh(d, "SELECT id, stage, quality, length(output), instruction, input, output, lang "
-			  "FROM records WHERE stage = 'clean' ORDER BY id")) {
+	    load_fresh(d, fresh_sql)) {
 		progress_finish(&d->progress);
+		free(fresh_sql);
 		return -1;
 	}
+	free(fresh_sql);
 	progress_finish(&d->progress);
 	union_find_init(&d->uf, d->nr);
 	d->cache = xmalloc(SHINGLE_CACHE_SIZE * sizeof(*d->cache));

@@ -31,6 +31,7 @@ enum conflict_policy { CONFLICT_KEEP, CONFLICT_FIRST, CONFLICT_REJECT };
 struct dedupe_opts {
 	double threshold, rouge_threshold;
 	int rouge, rouge_exact, dry_run, across_languages;
+	long batch;
 	enum conflict_policy conflicts;
 	const char *against;
 };
@@ -66,7 +67,10 @@ static const struct command_help dedupe_help = {
 	"approved records sharing a 13-gram (CJK characters, or words) with that\n"
 	"evaluation set, with reason contaminated:FILE.\n\n"
 	"Signatures of kept records are stored (table dedupe_signatures), so a\n"
-	"nightly run hashes and verifies only the new records.",
+	"nightly run hashes and verifies only the new records. Clean records are\n"
+	"taken --batch at a time (default 20000), each batch compared with everything\n"
+	"kept before and committed before the next starts: a killed run keeps its\n"
+	"finished batches, and running dedupe again carries on.",
 	"  winnow dedupe\n"
 	"  winnow dedupe --dry-run --threshold 0.7\n"
 	"  winnow dedupe --rouge --conflicts first\n"
@@ -426,10 +430,17 @@ static int parse_policy(const char *s, enum conflict_policy *p)
 	return 0;
 }
 
+/* What the batches of one run add up to. */
+struct dedupe_totals {
+	struct dedupe_counts c;
+	long verified, other_language, batches;
+	double hash_s, compare_s, cpu_s, write_s;
+};
+
 /* Records the run's counts and timings in runs.counts. */
-static void count_run(struct run *run, const struct dedupe_counts *c, const struct dedupe_run *d,
-		      double hash_s, double compare_s, double cpu_s)
+static void count_run(struct run *run, const struct dedupe_totals *t)
 {
+	const struct dedupe_counts *c = &t->c;
 	run_count(run, "hashed", c->fresh);
 	run_count(run, "unique", c->unique);
 	run_count(run, "exact", c->exact);
@@ -439,12 +450,14 @@ static void count_run(struct run *run, const struct dedupe_counts *c, const stru
 	run_count(run, "conflicts", c->conflicts);
 	run_count(run, "conflicts_rejected", c->conflict_rejected);
 	run_count(run, "contaminated", c->contaminated);
-	run_count(run, "pairs_verified", d->verified);
-	run_count(run, "pairs_other_language", d->other_language);
-	run_count(run, "hash_ms", (int64_t)(hash_s * 1000));
-	run_count(run, "compare_ms", (int64_t)(compare_s * 1000));
+	run_count(run, "pairs_verified", t->verified);
+	run_count(run, "pairs_other_language", t->other_language);
+	run_count(run, "batches", t->batches);
+	run_count(run, "hash_ms", (int64_t)(t->hash_s * 1000));
+	run_count(run, "compare_ms", (int64_t)(t->compare_s * 1000));
 	/* processor time of both phases (all threads): what the work costs on an idle machine */
-	run_count(run, "hash_compare_cpu_ms", (int64_t)(cpu_s * 1000));
+	run_count(run, "hash_compare_cpu_ms", (int64_t)(t->cpu_s * 1000));
+	run_count(run, "write_ms", (int64_t)(t->write_s * 1000));
 }
 
 /* Reads the evaluation set of --against into *eval. Returns 0, or an exit code after a message. */
@@ -463,102 +476,163 @@ static int load_against(const struct dedupe_opts *o, struct ngram_set **eval, ch
 	return 0;
 }
 
-/* Deduplicates the corpus as o asks. Returns an exit code. */
-static int dedupe_corpus(const struct dedupe_opts *o)
+/*
+ * One batch: the clean records up to last_id (0: all) against each other and
+ * everything kept before, decided and written (or, in a dry run, printed)
+ * inside the transaction the caller opened. Returns 0 or -1.
+ */
+static int dedupe_batch(const struct dedupe_opts *o, sqlite3 *db, int64_t last_id, struct dedupe_totals *t)
 {
 	struct dedupe_run d;
-	struct dedupe_counts c;
-	sqlite3 *db;
 	struct string_list reasons = STRING_LIST_INIT;
-	struct ngram_set *eval = NULL;
 	struct progress progress;
-	struct run run;
 	uint32_t *best = NULL;
-	char *contaminated_reason = NULL;
-	int rc = EXIT_OK, in_tx = 0;
-	double t0, t1, t2;
-	clock_t c0;
+	double t0 = now_seconds(), t1, t2;
+	clock_t c0 = clock();
+	int rc = -1;
 
 	memset(&d, 0, sizeof(d));
-	memset(&c, 0, sizeof(c));
 	lsh_params_for(&d.lsh, o->threshold);
 	d.scheme = lsh_scheme(&d.lsh);
 	d.across_languages = o->across_languages;
-	d.db = corpus_open(corpus_path(), 0);
-	if (!d.db)
+	d.last_id = last_id;
+	d.db = db;
+	if (dedupe_load(&d))
+		goto out;
+	t->c.fresh += (long)d.fresh;
+	t1 = now_seconds();
+	dedupe_link_exact(&d);
+	if (dedupe_link_near(&d))
+		goto out;
+	if (o->rouge && (o->rouge_exact ? dedupe_link_rouge_exact : dedupe_link_rouge)(&d, o->rouge_threshold))
+		goto out;
+	best = decide_clusters(&d, &t->c);
+	decide_conflicts(&d, o->conflicts, &reasons, &t->c);
+	t2 = now_seconds();
+	t->hash_s += t1 - t0;
+	t->compare_s += t2 - t1;
+	t->cpu_s += (double)(clock() - c0) / CLOCKS_PER_SEC;
+	t->verified += d.verified;
+	t->other_language += d.other_language;
+	t->batches++;
+	if (o->dry_run)
+		print_plan(&d, best);
+	else if (write_results(&d, &progress))
+		goto out;
+	t->write_s += now_seconds() - t2;
+	rc = 0;
+out:
+	free(best);
+	string_list_clear(&reasons);
+	d.db = NULL;
+	dedupe_run_release(&d);
+	return rc;
+}
+
+/* The id that ends the next batch of up to n clean records, 0 when none are left, -1 on error. */
+static int64_t next_batch_end(sqlite3 *db, long n)
+{
+	char *sql = xstrfmt("SELECT coalesce(max(id), 0) FROM (SELECT id FROM records WHERE stage = 'clean' "
+			    "ORDER BY id LIMIT %ld)", n);
+	int64_t last = corpus_int(db, sql);
+	free(sql);
+	return last;
+}
+
+/*
+ * Batches of --batch clean records, each committed before the next starts,
+ * so a killed run keeps what it finished and the next run carries on with
+ * what is still clean (each batch is compared with every record kept
+ * before, through the stored signatures). A dry run is one batch, rolled back.
+ */
+static int dedupe_batches(const struct dedupe_opts *o, sqlite3 *db, const struct ngram_set *eval,
+			  const char *reason, struct dedupe_totals *t)
+{
+	int64_t last = 0, prev = 0;
+	if (corpus_begin_write(db))
+		return EXIT_TEMPFAIL;
+	if (eval && decontaminate(db, eval, reason, &t->c, o->dry_run))
+		goto failed;
+	if (o->dry_run) {
+		if (dedupe_batch(o, db, 0, t))
+			goto failed;
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return EXIT_OK;
+	}
+	if (corpus_exec(db, "COMMIT"))
+		goto failed;
+	/* at least one batch, even with nothing clean: kept records may need new signatures */
+	do {
+		last = next_batch_end(db, o->batch);
+		if (last < 0)
+			return EXIT_FAILURE_;
+		if (last && last == prev)
+			return error("dedupe: records up to %lld are still clean after their batch", (long long)last),
+			       EXIT_FAILURE_;
+		if (corpus_begin_write(db))
+			return EXIT_TEMPFAIL;
+		if (dedupe_batch(o, db, last, t) || corpus_exec(db, "COMMIT"))
+			goto failed;
+		prev = last;
+	} while (last > 0 && next_batch_end(db, 1) > 0);
+	return EXIT_OK;
+failed:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return EXIT_FAILURE_;
+}
+
+/* Deduplicates the corpus as o asks. Returns an exit code. */
+static int dedupe_corpus(const struct dedupe_opts *o)
+{
+	struct dedupe_totals t;
+	struct ngram_set *eval = NULL;
+	struct run run;
+	char *contaminated_reason = NULL;
+	const struct dedupe_counts *c = &t.c;
+	sqlite3 *db = corpus_open(corpus_path(), 0);
+	int rc;
+
+	if (!db)
 		return EXIT_FAILURE_;
-	run_begin(&run, d.db, "dedupe");
+	memset(&t, 0, sizeof(t));
+	run_begin(&run, db, "dedupe");
 	if (o->against && (rc = load_against(o, &eval, &contaminated_reason))) {
 		rc = run_end(&run, rc, "nothing changed: the evaluation set '%s' could not be read", o->against);
 		goto out;
 	}
-
-	/* one big transaction touches every clean row: keep its pages in memory instead of
-	 * spilling them to the WAL again and again (SQLite allocates this only as needed) */
-	corpus_exec(d.db, "PRAGMA cache_size = -262144");
-	if (corpus_begin_write(d.db)) {
-		rc = run_end(&run, EXIT_TEMPFAIL, "corpus busy");
-		goto out;
-	}
-	in_tx = 1;
-	if (eval && decontaminate(d.db, eval, contaminated_reason, &c, o->dry_run))
-		goto failed;
-	t0 = now_seconds();
-	c0 = clock();
-	if (dedupe_load(&d))
-		goto failed;
-	c.fresh = (long)d.fresh;
-	t1 = now_seconds();
-	dedupe_link_exact(&d);
-	if (dedupe_link_near(&d))
-		goto failed;
-	if (o->rouge && (o->rouge_exact ? dedupe_link_rouge_exact : dedupe_link_rouge)(&d, o->rouge_threshold))
-		goto failed;
-	best = decide_clusters(&d, &c);
-	decide_conflicts(&d, o->conflicts, &reasons, &c);
-	t2 = now_seconds();
-	count_run(&run, &c, &d, t1 - t0, t2 - t1, (double)(clock() - c0) / CLOCKS_PER_SEC);
-
-	if (o->dry_run) {
-		print_plan(&d, best);
-		sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
-		in_tx = 0;
+	/* a batch touches many rows: keep its pages in memory instead of spilling them
+	 * to the WAL again and again (SQLite allocates this only as needed) */
+	corpus_exec(db, "PRAGMA cache_size = -262144");
+	rc = dedupe_batches(o, db, eval, contaminated_reason, &t);
+	count_run(&run, &t);
+	if (rc == EXIT_TEMPFAIL)
+		rc = run_end(&run, rc, "corpus busy after %ld committed batches; run dedupe again later to carry on",
+			     t.batches);
+	else if (rc != EXIT_OK)
+		rc = run_end(&run, rc, "dedupe failed after %ld committed batches of %ld records; run it again "
+			     "to carry on", t.batches, o->batch);
+	else if (o->dry_run)
 		rc = run_end(&run, EXIT_OK, "dry run, nothing changed: %ld hashed, would keep %ld, "
 			     "%ld exact + %ld near + %ld similar-instruction duplicates, %ld conflicts, "
-			     "%ld contaminated", c.fresh, c.unique, c.exact, c.near, c.similar,
-			     c.conflicts, c.contaminated);
-		goto out;
-	}
-	if (write_results(&d, &progress) || corpus_exec(d.db, "COMMIT"))
-		goto failed;
-	in_tx = 0;
-	run_count(&run, "write_ms", (int64_t)((now_seconds() - t2) * 1000));
-	rc = run_end(&run, EXIT_OK, "%ld records hashed: %ld unique, %ld exact + %ld near + %ld "
-		     "similar-instruction duplicates (%ld kept records replaced), %ld in conflict "
-		     "(%ld rejected), %ld contaminated", c.fresh, c.unique, c.exact, c.near, c.similar,
-		     c.demoted, c.conflicts, c.conflict_rejected, c.contaminated);
-	goto out;
-
-failed:
-	sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
-	in_tx = 0;
-	rc = run_end(&run, EXIT_FAILURE_, "dedupe failed; the corpus is unchanged");
+			     "%ld contaminated", c->fresh, c->unique, c->exact, c->near, c->similar,
+			     c->conflicts, c->contaminated);
+	else
+		rc = run_end(&run, EXIT_OK, "%ld records hashed: %ld unique, %ld exact + %ld near + "
+			     "%ld similar-instruction duplicates (%ld kept records replaced), %ld in conflict "
+			     "(%ld rejected), %ld contaminated; %ld %s committed", c->fresh, c->unique, c->exact,
+			     c->near, c->similar, c->demoted, c->conflicts, c->conflict_rejected, c->contaminated,
+			     t.batches, t.batches == 1 ? "batch" : "batches");
 out:
-	if (in_tx)
-		sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
-	free(best);
 	free(contaminated_reason);
-	string_list_clear(&reasons);
 	ngram_set_free(eval);
-	db = d.db;
-	dedupe_run_release(&d);
 	corpus_close(db);
 	return rc;
 }
 
 int cmd_dedupe(int argc, char **argv)
 {
-	struct dedupe_opts o = { .threshold = 0.8, .rouge_threshold = 0.7, .conflicts = CONFLICT_KEEP };
+	struct dedupe_opts o = { .threshold = 0.8, .rouge_threshold = 0.7, .conflicts = CONFLICT_KEEP,
+				 .batch = 20000 };
 	const char *conflicts = NULL;
 	struct option opts[] = {
 		OPT_DOUBLE('t', "threshold", &o.threshold, "J", 0.3, 1.0,
@@ -577,6 +651,8 @@ int cmd_dedupe(int argc, char **argv)
 		OPT_STRING(0, "against", &o.against, "FILE",
 			   "evaluation set (Alpaca JSON/JSONL): reject records sharing a 13-gram with it"),
 		OPT_FLAG('n', "dry-run", &o.dry_run, "print the clusters (size and a sample) and change nothing"),
+		OPT_INT(0, "batch", &o.batch, "N", 1, 1e9, "clean records per committed batch (default 20000); "
+			"a killed run keeps the batches it finished"),
 		OPT_END(),
 	};
 

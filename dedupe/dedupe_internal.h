@@ -97,10 +97,11 @@ struct dedupe_run {
 	struct codepoints cp;
 	long verified, near_edges, rouge_edges, other_language;
 	int across_languages;	/* near copies in different languages count too (a translation) */
+	int64_t last_id;	/* compare the clean records up to this id (0: all of them) */
 	struct progress progress;
 };
 
-/* Loads stored signatures and hashes the records that need it. Returns 0 or -1. */
+/* Loads stored signatures and hashes the records that need it (clean ones up to last_id). Returns 0 or -1. */
 int dedupe_load(struct dedupe_run *d);
 /* Joins exact copies, sets each item's rep. */
 void dedupe_link_exact(struct dedupe_run *d);

@@ -119,6 +119,22 @@ run dedupe --across-languages --threshold 0.7
 is "$(sql "SELECT count(*) FROM records WHERE stage = 'duplicate'")" "2" "--across-languages joins the translation too"
 like "$(sql "SELECT counts FROM runs WHERE command = 'dedupe' ORDER BY id DESC LIMIT 1")" '"pairs_other_language":0' "and compares across languages"
 
+# batches: each committed before the next starts, the same records kept as in one batch
+export WINNOW_DB="$T/batches.db"
+setup
+run dedupe --batch 2
+is "$rc" 0 "dedupe --batch 2 exits 0"
+is "$(sql "SELECT json_extract(counts, '$.batches') FROM runs WHERE command = 'dedupe' ORDER BY id DESC LIMIT 1")" 6 \
+	"11 clean records make 6 batches"
+like "$err" "6 batches committed" "the summary says how many batches were committed"
+is "$(sql "SELECT group_concat(id || ':' || stage || ':' || coalesce(duplicate_of, ''), ' ') FROM records")" \
+	"1:duplicate:3 2:duplicate:3 3:unique: 4:duplicate:5 5:unique: 6:unique: 7:unique: 8:unique: 9:unique: 10:unique: 11:unique:" \
+	"batches keep the records one batch keeps"
+is "$(sql "SELECT count(*) FROM records WHERE reason LIKE 'conflict:%'")" 4 "and flag the same conflicts"
+run dedupe --batch 2
+is "$(sql "SELECT json_extract(counts, '$.hashed') FROM runs WHERE command = 'dedupe' ORDER BY id DESC LIMIT 1")" 0 \
+	"a run after the batches finds nothing left to do"
+
 # bad command lines
 run dedupe --threshold 2
 is "$rc" 2 "a threshold above 1 is a usage error"
