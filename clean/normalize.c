@@ -198,21 +198,30 @@ static int repair_mojibake(struct strbuf *out, const char *s, size_t len)
 			return 0;
 		strbuf_addch(out, b);
 	}
-	/* the bytes must be valid UTF-8; a space inside a sequence was a lost U+00A0 */
+	/*
+	 * The bytes must be valid UTF-8; a space inside a sequence was a lost
+	 * U+00A0. At least one sequence must be whole without that guess:
+	 * "12 × 7" is not "12 נ7".
+	 */
 	unsigned char *b = (unsigned char *)out->buf;
+	size_t whole = 0;
 	for (i = 0; i < out->len; i += n) {
+		int guessed = 0;
 		if (b[i] >= 0x80)
 			for (size_t k = 1; k < 4 && i + k < out->len; k++) {
 				if (b[i + k] != ' ')
 					continue;
 				size_t need = b[i] >= 0xF0 ? 3 : b[i] >= 0xE0 ? 2 : 1;
-				if (k <= need)
+				if (k <= need) {
 					b[i + k] = 0xA0;
+					guessed = 1;
+				}
 			}
 		if (utf8_decode(b + i, out->len - i, &n) < 0)
 			return 0;
+		whole += b[i] >= 0x80 && !guessed;
 	}
-	return 1;
+	return whole > 0;
 }
 
 /* ---- step 3: characters ---- */

@@ -72,6 +72,8 @@ static const struct norm_case cases[] = {
 	  "你好，世界", 0 },
 	{ "mojibake twice", "\xc3\x83\xc2\xa4\xc3\x82\xc2\xbd\xc3\x82\xc2\xa0\xc3\x83\xc2\xa5\xc3\x82\xc2\xa5\xc3\x82\xc2\xbd",
 	  "你好", 0 },
+	/* regression: "×" and a space read as a sequence whose U+00A0 was lost ("12 × 7" became "12 נ7") */
+	{ "times sign untouched", "12 \xc3\x97 7 = 84", "12 \xc3\x97 7 = 84", 0 },
 	{ "latin text untouched", "Caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9", "Caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9", 0 },
 	{ "symbols untouched", "\xc2\xa9 2024 \xc2\xb1 5\xc2\xb0", "\xc2\xa9 2024 \xc2\xb1 5\xc2\xb0", 0 },
 	/* layout */
