@@ -137,7 +137,8 @@ void extract_node_text(xmlNodePtr node, struct strbuf *out);
 
 struct qa_record {
 	char *instruction, *input, *output;
-	const char *from;	/* "rules", "schema.org", "layout" (static) */
+	/* "rules", "schema.org", or "layout" (forum software recognised) (static) */
+	const char *from;
 };
 struct qa_list {
 	struct qa_record *items;
@@ -205,6 +206,17 @@ size_t json_value_span(const char *p, size_t len, int max_depth);
  * JSON-LD. Returns the number added.
  */
 int microdata_qa(htmlDocPtr doc, struct qa_list *out);
+
+/* ---- forum software (forum.c) ---- */
+
+struct forum_kind {
+	const char *name;	/* "discuz", "phpbb", "stackexchange", ... */
+	const char *marker;	/* bytes only that software writes */
+	/* the --qa QUESTION ANSWER and --qa-input XPaths for its threads */
+	const char *title, *first_post, *replies;
+};
+/* The forum software a page's bytes show (head and footer), or NULL. Pure. */
+const struct forum_kind *forum_detect(const char *html, size_t len);
 
 /* ---- one page (extract_page.c) ---- */
 

@@ -4,7 +4,8 @@
  * the result can be trusted.
  *
  * Which source wins: --qa rules where given, else schema.org Question
- * markup (JSON-LD, then microdata). The main text comes from the layout
+ * markup (JSON-LD, then microdata), else the layout of forum software
+ * recognised (forum.c). The main text comes from the layout
  * (or --content) unless the visible HTML is a shell: then the article or
  * thread the page carries as data (schema.org, then embedded state).
  */
@@ -74,10 +75,12 @@ int extract_page(const char *utf8, size_t len, const char *url, const struct ext
 	int rc = 0;
 	structured_init(&sd);
 	structured_scan(utf8, len, &sd);
-	/* microdata lives in attributes a lean parse leaves out */
+	/* microdata and vote counts live in attributes a lean parse leaves out */
 	int microdata = !rules->qa_question && !sd.qa.nr &&
 			memmem(utf8, len, "schema.org/Question", 19) != NULL;
-	htmlDocPtr doc = html_parse_flags(utf8, len, url, microdata ? 0 : parse_flags);
+	const struct forum_kind *forum = !rules->qa_question && !sd.qa.nr && !microdata
+					 ? forum_detect(utf8, len) : NULL;
+	htmlDocPtr doc = html_parse_flags(utf8, len, url, microdata || forum ? 0 : parse_flags);
 	if (sink)
 		extract_links(doc, url, sink->fn, sink->ctx);
 	if (rules->qa_question) {
@@ -89,6 +92,12 @@ int extract_page(const char *utf8, size_t len, const char *url, const struct ext
 		sd.qa.nr = 0;
 	} else if (microdata) {
 		microdata_qa(doc, qa);
+	} else if (forum) {
+		struct extract_rules fr = { NULL, forum->title, forum->replies, forum->first_post };
+		size_t before = qa->nr;
+		extract_qa(doc, &fr, qa);
+		for (size_t i = before; i < qa->nr; i++)
+			qa->items[i].from = "layout";
 	}
 	if (!rc)
 		rc = extract_main_text(doc, rules, e);

@@ -182,6 +182,67 @@ static void test_extract_page_sources_and_confidence(void **state)
 	strbuf_release(&links);
 }
 
+/* Invented thread pages in the markup each forum software writes. */
+static const struct {
+	const char *kind, *html, *title, *input, *output;
+} forums[] = {
+	{ "discuz", "<html><head><meta name='generator' content='Discuz! X3.4'></head><body>"
+	  "<h1><span id='thread_subject'>电动车冬天续航怎么办</span></h1>"
+	  "<table><tr><td id='postmessage_1'>冬天续航掉了三成，大家有什么办法？</td></tr>"
+	  "<tr><td id='postmessage_2'>停车尽量停地库，出发前预热电池。</td></tr>"
+	  "<tr><td id='postmessage_3'>换个大电池吧。</td></tr></table></body></html>",
+	  "电动车冬天续航怎么办", "冬天续航掉了三成，大家有什么办法？", "停车尽量停地库，出发前预热电池。" },
+	{ "phpbb", "<html><body><h2 class='topic-title'><a href='#'>Kernel panic on boot</a></h2>"
+	  "<div class='post bg2'><div class='postbody'><div class='content'>My box panics after the update.</div></div></div>"
+	  "<div class='post bg1'><div class='postbody'><div class='content'>Boot the old kernel from GRUB.</div></div></div>"
+	  "<div id='page-footer'>Powered by phpBB Limited</div></body></html>",
+	  "Kernel panic on boot", "My box panics after the update.", "Boot the old kernel from GRUB." },
+	{ "vbulletin", "<html><head><meta name='generator' content='vBulletin 4.2.5'></head><body>"
+	  "<span class='threadtitle'>Best oil for a 1998 Civic?</span>"
+	  "<div id='post_message_10'>Which oil do you run in yours?</div>"
+	  "<div id='post_message_11'>5W-30 synthetic, changed every 5000 miles.</div></body></html>",
+	  "Best oil for a 1998 Civic?", "Which oil do you run in yours?", "5W-30 synthetic, changed every 5000 miles." },
+	{ "discourse", "<html><head><meta name='generator' content='Discourse 3.2'></head><body>"
+	  "<div id='topic-title'><h1><a href='/t/1'>How do I reset my password?</a></h1></div>"
+	  "<div class='topic-body crawler-post'><div class='post'>The reset mail never arrives.</div></div>"
+	  "<div class='topic-body crawler-post'><div class='post'>Check the spam folder first.</div></div>"
+	  "</body></html>",
+	  "How do I reset my password?", "The reset mail never arrives.", "Check the spam folder first." },
+	{ "flarum", "<html><head><link rel='stylesheet' href='/assets/forum.css?flarum=1'></head><body>"
+	  "<h1>Dark mode?</h1><div class='Post-body'>Is there a dark theme?</div>"
+	  "<div class='Post-body'>Yes, under Settings, Appearance.</div></body></html>",
+	  "Dark mode?", "Is there a dark theme?", "Yes, under Settings, Appearance." },
+	{ "stackexchange", "<html><body><div id='question-header'><h1><a class='question-hyperlink' href='/q/1'>"
+	  "Why is my loop slow?</a></h1></div><div id='question'><div class='s-prose js-post-body'>"
+	  "It takes ten seconds.</div></div>"
+	  "<div class='answer' data-score='3'><div class='s-prose js-post-body'>Use a profiler.</div></div>"
+	  "<div class='answer' data-score='41'><div class='s-prose js-post-body'>Hoist the allocation out "
+	  "of the loop.</div></div><div class='answer' data-score='7'><div class='s-prose js-post-body'>"
+	  "Buy a faster machine.</div></div></body></html>",
+	  "Why is my loop slow?", "It takes ten seconds.", "Hoist the allocation out of the loop." },
+};
+
+static void test_forum_software_without_rules(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(forums) / sizeof(forums[0]); i++) {
+		struct extraction e;
+		struct qa_list qa = { NULL, 0, 0 };
+		const struct forum_kind *k = forum_detect(forums[i].html, strlen(forums[i].html));
+		assert_non_null(k);
+		assert_string_equal(k->name, forums[i].kind);
+		page(forums[i].html, &e, &qa);
+		assert_int_equal(qa.nr, 1);
+		assert_string_equal(qa.items[0].instruction, forums[i].title);
+		assert_string_equal(qa.items[0].input, forums[i].input);
+		assert_string_equal(qa.items[0].output, forums[i].output);
+		assert_string_equal(qa.items[0].from, "layout");
+		extraction_release(&e);
+		qa_list_release(&qa);
+	}
+	assert_null(forum_detect("<html><body><p>A blog post.</p></body></html>", 44));
+}
+
 static void test_json_value_span(void **state)
 {
 	(void)state;
@@ -271,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_embedded_state),
 		cmocka_unit_test(test_microdata_question),
 		cmocka_unit_test(test_extract_page_sources_and_confidence),
+		cmocka_unit_test(test_forum_software_without_rules),
 		cmocka_unit_test(test_json_value_span),
 		cmocka_unit_test(test_hostile_input),
 		cmocka_unit_test(test_mutations_do_not_crash),
