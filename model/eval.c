@@ -14,6 +14,8 @@
 #include "tokenizer.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
+#include "../db/corpus.h"
+#include "../llm/llm.h"
 #include "../lib/file.h"
 #include "../lib/progress.h"
 #include "../lib/util.h"
@@ -39,7 +41,9 @@ static const struct command_help eval_help = {
 	"the answers are scored against the references: ROUGE-L F1 on characters for\n"
 	"Chinese/Japanese references (whitespace ignored, punctuation counted), on words\n"
 	"otherwise; exact match over the short references (at most 5 words or 10\n"
-	"characters). Higher is better.",
+	"characters). Higher is better. --api-model adds candidates answered on an LLM\n"
+	"platform (--provider/--base-url); --judge MODEL has an LLM compare each\n"
+	"candidate's answers with the first candidate's and prints win rates.",
 	"winnow eval --base models/qwen2.5-0.5b --base models/smollm2-360m --data test.json\n"
 	"winnow eval --base models/tiny --data test.json --json\n"
 	"winnow eval --base models/a --base models/b --data test.json --generate --report eval.html"
@@ -239,7 +243,7 @@ cleanup:
 }
 
 /* --json: per model its scores; null where --generate was not asked for or nothing is short. */
-static void print_json(const struct eval_result *res, size_t n, int generate)
+static void print_json(const struct eval_result *res, size_t n, int generate, int judge)
 {
 	struct strbuf sb = STRBUF_INIT;
 	strbuf_addstr(&sb, "[");
@@ -247,10 +251,17 @@ static void print_json(const struct eval_result *res, size_t n, int generate)
 		const struct eval_result *r = &res[i];
 		strbuf_addstr(&sb, i ? ",\n {\"model\": " : "{\"model\": ");
 		json_write_string(&sb, r->model, strlen(r->model));
-		strbuf_addf(&sb, ", \"template\": \"%s\", \"records\": %ld, \"tokens\": %ld, "
-			    "\"cut\": %ld, \"loss\": %.6f, \"perplexity\": %.6g, \"bits_per_byte\": %.6f",
-			    r->template, r->records, r->tokens, r->cut, r->loss, exp(r->loss),
-			    r->nll / log(2) / (double)r->bytes);
+		strbuf_addf(&sb, ", \"template\": \"%s\", \"records\": %ld", r->template, r->records);
+		if (r->api)
+			strbuf_addstr(&sb, ", \"loss\": null, \"perplexity\": null, \"bits_per_byte\": null");
+		else
+			strbuf_addf(&sb, ", \"tokens\": %ld, \"cut\": %ld, \"loss\": %.6f, \"perplexity\": %.6g, "
+				    "\"bits_per_byte\": %.6f", r->tokens, r->cut, r->loss, exp(r->loss),
+				    r->nll / log(2) / (double)r->bytes);
+		if (r->judged)
+			strbuf_addf(&sb, ", \"win_rate\": %.6f", r->win_rate);
+		else if (judge)
+			strbuf_addstr(&sb, ", \"win_rate\": null");
 		if (generate)
 			strbuf_addf(&sb, ", \"rouge_l\": %.6f", r->rouge_l);
 		else
@@ -265,21 +276,62 @@ static void print_json(const struct eval_result *res, size_t n, int generate)
 	strbuf_release(&sb);
 }
 
-static void print_table(const struct eval_result *res, size_t n, int generate)
+static void print_table(const struct eval_result *res, size_t n, int generate, int judge)
 {
 	printf("%-32s %-8s %8s %9s %9s %12s %9s", "model", "template", "records", "tokens", "loss",
 	       "perplexity", "bits/byte");
-	printf(generate ? " %8s %12s\n" : "\n", "ROUGE-L", "exact match");
+	printf(generate ? " %8s %15s" : "", "ROUGE-L", "exact match");
+	printf(judge ? " %9s\n" : "\n", "win rate");
 	for (size_t i = 0; i < n; i++) {
-		printf("%-32s %-8s %8ld %9ld %9.4f %12.4g %9.4f", res[i].model, res[i].template,
-		       res[i].records, res[i].tokens, res[i].loss, exp(res[i].loss),
-		       res[i].nll / log(2) / (double)res[i].bytes);
-		if (generate && res[i].short_refs)
-			printf(" %8.4f %5.3f (%ld/%ld)\n", res[i].rouge_l,
-			       (double)res[i].exact / (double)res[i].short_refs, res[i].exact, res[i].short_refs);
+		if (res[i].api)
+			printf("%-32s %-8s %8ld %9s %9s %12s %9s", res[i].model, res[i].template, res[i].records,
+			       "-", "-", "-", "-");
 		else
-			printf(generate ? " %8.4f %12s\n" : "\n", res[i].rouge_l, "-");
+			printf("%-32s %-8s %8ld %9ld %9.4f %12.4g %9.4f", res[i].model, res[i].template,
+			       res[i].records, res[i].tokens, res[i].loss, exp(res[i].loss),
+			       res[i].nll / log(2) / (double)res[i].bytes);
+		if (generate && res[i].short_refs)
+			printf(" %8.4f %5.3f (%ld/%ld)", res[i].rouge_l,
+			       (double)res[i].exact / (double)res[i].short_refs, res[i].exact, res[i].short_refs);
+		else if (generate)
+			printf(" %8.4f %15s", res[i].rouge_l, "-");
+		if (judge && res[i].judged)
+			printf(" %9.3f\n", res[i].win_rate);
+		else
+			printf(judge ? " %9s\n" : "\n", i ? "-" : "(first)");
 	}
+}
+
+/*
+ * The candidates on an LLM platform (--api-model, --model) after the local
+ * ones in res, then the judge. Opens the corpus for the client's cache and
+ * records the run. Returns 0 or -1.
+ */
+static int eval_with_llm(const struct llm_options *lo, const struct string_list *api_models,
+			 const char *judge, const struct eval_record *recs, long nrecs,
+			 struct eval_result *res, size_t nlocal, size_t *nmodels)
+{
+	struct command cmd;
+	long failed = 0, unjudged = 0;
+	int rc = 0;
+	if (command_begin(&cmd, "eval", COMMAND_CREATE))
+		return -1;
+	for (size_t i = 0; i < api_models->nr && !rc; i++, (*nmodels)++) {
+		rc = eval_api_answers(&cmd, lo, api_models->items[i], recs, nrecs, &res[nlocal + i]);
+		failed += res[nlocal + i].failed;
+	}
+	if (!rc && judge)
+		rc = eval_judge(&cmd, lo, judge, recs, nrecs, res, *nmodels);
+	for (size_t i = 1; judge && i < *nmodels; i++)
+		unjudged += res[i].unjudged;
+	if (failed)
+		warning("%ld answers from the platform did not come (see the messages above); they are "
+			"empty and score 0", failed);
+	if (unjudged)
+		warning("the judge gave no readable verdict for %ld answers; the win rates leave them out",
+			unjudged);
+	return command_end(&cmd, rc ? EXIT_FAILURE_ : EXIT_OK, "eval: %zu answers from the platform, "
+			   "%ld failed", api_models->nr * (size_t)nrecs, failed) ? -1 : 0;
 }
 
 /* --answers-out: one JSON line per model and record. */
@@ -314,8 +366,9 @@ static void free_records(struct eval_record *recs, long n)
 
 int cmd_eval(int argc, char **argv)
 {
-	struct string_list bases = STRING_LIST_INIT;
-	const char *adapter = NULL, *data = NULL, *answers_out = NULL, *report = NULL;
+	struct string_list bases = STRING_LIST_INIT, api_models = STRING_LIST_INIT;
+	const char *adapter = NULL, *data = NULL, *answers_out = NULL, *report = NULL, *judge = NULL;
+	struct llm_options lo;
 	struct eval_opts o = { "auto", 2048, 256, 0 };
 	int as_json = 0, rc = EXIT_OK;
 	struct option opts[] = {
@@ -336,20 +389,30 @@ int cmd_eval(int argc, char **argv)
 		OPT_STRING(0, "report", &report, "FILE.html", "write a self-contained HTML page: scores, "
 			   "bar charts, answers side by side (with --generate)"),
 		OPT_FLAG(0, "json", &as_json, "print a JSON array instead of a table"),
+		OPT_LIST(0, "api-model", &api_models, "NAME", "also a candidate: this model on the LLM "
+			 "platform (--provider/--base-url; repeatable; --model adds one too), with --generate"),
+		OPT_STRING(0, "judge", &judge, "MODEL", "with --generate: this model on the LLM platform "
+			   "compares each candidate's answers with the first candidate's; prints win rates"),
+		LLM_OPTIONS(&lo),
 		OPT_END(),
 	};
 	struct eval_record *recs = NULL;
 	struct eval_result *res;
+	size_t nmodels;
 	long nrecs;
 
+	llm_options_init(&lo);
 	argc = parse_options(argc, argv, opts, &eval_help);
 	if (argc < 0)
 		return options_exit_code(argc);
-	if (argc || !bases.nr || !data || ((answers_out || report) && !o.generate)) {
+	if (lo.model)
+		string_list_append(&api_models, lo.model);
+	if (argc || !bases.nr || !data || ((answers_out || report || judge || api_models.nr) && !o.generate)) {
 		string_list_clear(&bases);
+		string_list_clear(&api_models);
 		return argc ? usage_error(&eval_help, "unexpected argument '%s'", argv[0])
-			    : !o.generate && (answers_out || report)
-			    ? usage_error(&eval_help, "--answers-out and --report need --generate")
+			    : bases.nr && data ? usage_error(&eval_help, "--answers-out, --report, --judge "
+							   "and --api-model need --generate")
 			    : usage_error(&eval_help, "eval needs at least one --base and --data");
 	}
 	nrecs = read_records(data, &recs);
@@ -357,14 +420,18 @@ int cmd_eval(int argc, char **argv)
 		string_list_clear(&bases);
 		return EXIT_DATAERR;
 	}
-	res = xcalloc(bases.nr, sizeof(*res));
+	res = xcalloc(bases.nr + api_models.nr, sizeof(*res));
+	nmodels = bases.nr;
 	for (size_t i = 0; i < bases.nr && rc == EXIT_OK; i++)
 		if (eval_model(bases.items[i], adapter, &o, recs, nrecs, &res[i]))
 			rc = EXIT_FAILURE_;
+	if (rc == EXIT_OK && (api_models.nr || judge) &&
+	    eval_with_llm(&lo, &api_models, judge, recs, nrecs, res, bases.nr, &nmodels))
+		rc = EXIT_FAILURE_;
 	if (rc == EXIT_OK && as_json)
-		print_json(res, bases.nr, o.generate);
+		print_json(res, nmodels, o.generate, judge != NULL);
 	else if (rc == EXIT_OK)
-		print_table(res, bases.nr, o.generate);
+		print_table(res, nmodels, o.generate, judge != NULL);
 	for (size_t i = 0; rc == EXIT_OK && i < bases.nr; i++) {
 		if (res[i].cut)
 			warning("%s: %ld records were longer than --cutoff-len %ld and were cut; their loss "
@@ -373,14 +440,13 @@ int cmd_eval(int argc, char **argv)
 			warning("%s: %ld prompts left no room to answer within --cutoff-len %ld; their "
 				"answers are empty and score 0", res[i].model, res[i].too_long, o.cutoff);
 	}
-	if (rc == EXIT_OK && answers_out && write_answers(answers_out, res, bases.nr, nrecs))
+	if (rc == EXIT_OK && answers_out && write_answers(answers_out, res, nmodels, nrecs))
 		rc = EXIT_FAILURE_;
-	if (rc == EXIT_OK && report && eval_write_report(report, res, bases.nr, recs, nrecs))
+	if (rc == EXIT_OK && report && eval_write_report(report, res, nmodels, recs, nrecs))
 		rc = EXIT_FAILURE_;
 	if (rc == EXIT_OK)
-		fprintf(stderr, "eval: %ld records, %zu model%s\n", nrecs, bases.nr,
-			bases.nr == 1 ? "" : "s");
-	for (size_t i = 0; i < bases.nr; i++) {
+		fprintf(stderr, "eval: %ld records, %zu model%s\n", nrecs, nmodels, nmodels == 1 ? "" : "s");
+	for (size_t i = 0; i < nmodels; i++) {
 		for (long k = 0; res[i].answers && k < nrecs; k++)
 			free(res[i].answers[k]);
 		free(res[i].answers);
@@ -388,5 +454,6 @@ int cmd_eval(int argc, char **argv)
 	free_records(recs, nrecs);
 	free(res);
 	string_list_clear(&bases);
+	string_list_clear(&api_models);
 	return rc;
 }

@@ -26,6 +26,11 @@ struct eval_result {
 	long too_long;		/* prompts that left no room to answer: empty answers */
 	double rouge_l;		/* mean ROUGE-L F1 against the references */
 	long exact, short_refs;	/* exact matches among the short references */
+	int api;		/* answered on an LLM platform: no loss */
+	long failed;		/* API answers that did not come: empty, scored 0 */
+	/* with --judge (not for the first candidate) */
+	double win_rate;	/* wins + half the ties, over the records judged */
+	long judged, unjudged;	/* verdicts read, and answers the judge gave nothing readable for */
 };
 
 /*
@@ -44,6 +49,15 @@ double answer_rouge_l(const char *answer, const char *reference, int *is_short, 
  */
 int eval_generate(const struct generator *g, const struct eval_record *recs, long n, long max_new,
 		  int context, struct eval_result *res);
+
+/* eval_llm.c: candidates on an LLM platform, and the judge. Return 0 or -1 after printing why. */
+struct command;
+struct llm_options;
+int eval_api_answers(struct command *cmd, const struct llm_options *lo, const char *model,
+		     const struct eval_record *recs, long n, struct eval_result *res);
+/* Win rate of res[1..nmodels) against res[0], record by record, as judged by the model judge. */
+int eval_judge(struct command *cmd, const struct llm_options *lo, const char *judge,
+	       const struct eval_record *recs, long n, struct eval_result *res, size_t nmodels);
 
 /* Writes a self-contained HTML page: the table, a bar chart, answers side by side. */
 int eval_write_report(const char *path, const struct eval_result *res, size_t nmodels,

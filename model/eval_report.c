@@ -38,7 +38,7 @@ static void bar_chart(struct strbuf *sb, const char *title, const struct eval_re
 	double max = 0;
 	int h = 28 * (int)n + 30;
 	for (size_t i = 0; i < n; i++)
-		if (values[i] > max)
+		if (isfinite(values[i]) && values[i] > max)
 			max = values[i];
 	strbuf_addf(sb, "<figure><figcaption>%s</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" "
 		    "width=\"720\" height=\"%d\" role=\"img\">", title, h);
@@ -48,8 +48,11 @@ static void bar_chart(struct strbuf *sb, const char *title, const struct eval_re
 		strbuf_addf(sb, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 15);
 		html(sb, res[i].model);
 		strbuf_addf(sb, "</text><rect x=\"300\" y=\"%d\" width=\"%.1f\" height=\"20\" fill=\"#4a7ab5\"/>"
-			    "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%.4f</text>", y, w, 306 + w, y + 15,
-			    values[i]);
+			    "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">", y, w, 306 + w, y + 15);
+		if (isfinite(values[i]))
+			strbuf_addf(sb, "%.4f</text>", values[i]);
+		else
+			strbuf_addstr(sb, "-</text>");
 	}
 	strbuf_addstr(sb, "</svg></figure>\n");
 }
@@ -61,14 +64,20 @@ static void score_table(struct strbuf *sb, const struct eval_result *res, size_t
 	for (size_t i = 0; i < n; i++) {
 		strbuf_addstr(sb, "<tr><td>");
 		html(sb, res[i].model);
-		strbuf_addf(sb, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>", res[i].loss,
-			    res[i].nll / log(2) / (double)res[i].bytes, res[i].rouge_l);
+		if (res[i].api)
+			strbuf_addf(sb, "</td><td>-</td><td>-</td><td>%.4f</td><td>", res[i].rouge_l);
+		else
+			strbuf_addf(sb, "</td><td>%.4f</td><td>%.4f</td><td>%.4f</td><td>", res[i].loss,
+				    res[i].nll / log(2) / (double)res[i].bytes, res[i].rouge_l);
 		if (res[i].short_refs)
 			strbuf_addf(sb, "%.4f (%ld of %ld short)", (double)res[i].exact / res[i].short_refs,
 				    res[i].exact, res[i].short_refs);
 		else
 			strbuf_addstr(sb, "no short references");
-		strbuf_addstr(sb, "</td></tr>\n");
+		if (res[i].judged)
+			strbuf_addf(sb, "</td><td>%.3f (%ld judged)</td></tr>\n", res[i].win_rate, res[i].judged);
+		else
+			strbuf_addstr(sb, "</td><td>-</td></tr>\n");
 	}
 	strbuf_addstr(sb, "</table>\n");
 }
@@ -89,7 +98,7 @@ int eval_write_report(const char *path, const struct eval_result *res, size_t nm
 		values[i] = res[i].rouge_l;
 	bar_chart(&sb, "ROUGE-L F1 against the references (higher is better)", res, nmodels, values);
 	for (size_t i = 0; i < nmodels; i++)
-		values[i] = res[i].nll / log(2) / (double)res[i].bytes;
+		values[i] = res[i].api ? NAN : res[i].nll / log(2) / (double)res[i].bytes;
 	bar_chart(&sb, "bits per byte of the references (lower is better)", res, nmodels, values);
 	strbuf_addstr(&sb, "<h2>Answers side by side</h2>\n<table><tr><th>#</th><th>instruction</th>"
 		      "<th>reference</th>");

@@ -4,6 +4,7 @@
 # the references (ROUGE-L, exact match), bits per byte beside the loss,
 # --answers-out, --json and the HTML --report.
 . "$(dirname "$0")/lib.sh"
+. "$HERE/llm_lib.sh"
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 
 "$WINNOW" model init --preset tiny --byte-tokenizer --out m 2>/dev/null
@@ -62,4 +63,25 @@ is "$rc" 2 "--report without --generate is a usage error"
 run eval --base m --data test.jsonl --generate
 like "$out" "ROUGE-L" "the table has the answer scores"
 like "$out" "bits/byte" "and bits per byte"
+
+# a candidate on an LLM platform (the fake one on 127.0.0.1), and a judge
+fake_llm '{"rules": [
+ {"match": "Answer A:", "content": "{\"winner\": \"B\"}"},
+ {"match": "巴黎是哪个国家的首都", "content": "法国。"}],
+ "default": {"content": "I do not know."}}'
+run eval --base m --base tuned --data test.jsonl --generate --max-new-tokens 8 $LLM --api-model remote \
+	--judge referee --json --answers-out api.jsonl
+is "$rc" 0 "eval with an API candidate and a judge"
+is "$(echo "$out" | "$PY" -c 'import json, sys
+for r in json.load(sys.stdin): print(r["model"], r["loss"] is None, r["exact_match"], r.get("win_rate"))')" \
+	"m False 0.0 None
+tuned False 0.0 0.6
+openai/remote True 0.2 0.6" \
+	"the API model: no loss, its answers scored; the judge prefers B, which is the candidate on records 0, 2, 4 of 5"
+is "$(grep -c '"model": "openai/remote"' api.jsonl)" 5 "its answers are in --answers-out"
+is "$(received 'r["body"]["model"]' | sort | uniq -c | awk '{print $2 ":" $1}' | tr '\n' ' ')" "referee:10 remote:5 " \
+	"five answers asked of remote, ten verdicts of the judge (two candidates x five records)"
+like "$(received | grep -c 'Reference answer:')" "10" "the judge sees the reference"
+run eval --base m --data test.jsonl --judge referee $LLM
+is "$rc" 2 "--judge without --generate is a usage error"
 done_testing
