@@ -96,7 +96,8 @@ static void list_rules(const struct clean_rules *rules)
 {
 	char buf[2][32];
 	const struct clean_rules *web = &rules[PROFILE_WEB];
-	printf("%-28s %-11s %-10s %s\n", "rule (records.reason)", "instruction", "web", "rejects a record when");
+	printf("%-28s %-11s %-10s %s\n", "rule (records.reason)", clean_profile_name(PROFILE_INSTRUCTION),
+	       clean_profile_name(PROFILE_WEB), "rejects a record when");
 	for (int r = 0; r < RULE_COUNT; r++)
 		printf("%-28s %-11s %-10s %s\n", clean_rule_name(r), clean_rule_value(rules, r, buf[0], sizeof(buf[0])),
 		       clean_rule_value(web, r, buf[1], sizeof(buf[1])), clean_rule_doc(r));
