@@ -230,6 +230,36 @@ static void compute_stats(struct stats_table *t, xmlNodePtr n, int in_link)
 	}
 }
 
+/*
+ * 1 if n's first child element is a short heading naming a comment
+ * section ("热门评论", "网友评论", "最新跟贴", ...): Chinese sites seldom
+ * say "comments" in their class names.
+ */
+static int comment_heading(struct stats_table *t, xmlNodePtr n)
+{
+	static const char *const words[] = { "评论", "跟贴", "跟帖", "留言" };
+	xmlNodePtr first = n->children;
+	while (first && first->type != XML_ELEMENT_NODE)
+		first = first->next;
+	struct node_stats *fs = first ? stats_of(t, first) : NULL;
+	/* a heading: a few characters (and the cheap test first: this runs on every element) */
+	if (!fs || fs->text < 2 || fs->text > 16 || fs->cjk < 2)
+		return 0;
+	xmlChar *s = xmlNodeGetContent(first);
+	int r = 0;
+	if (s)
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]) && !r; i++)
+			r = strstr((const char *)s, words[i]) != NULL;
+	xmlFree(s);
+	return r;
+}
+
+static int comment_section(struct stats_table *t, xmlNodePtr n)
+{
+	return (n->properties && html_class_hint(n, t->hints) == HINT_COMMENTS) ||
+	       (n->children && comment_heading(t, n));
+}
+
 /* Characters of text in the outermost comment sections below n. */
 static uint32_t comment_text(struct stats_table *t, xmlNodePtr n, int depth)
 {
@@ -237,7 +267,7 @@ static uint32_t comment_text(struct stats_table *t, xmlNodePtr n, int depth)
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (c->properties && html_class_hint(c, t->hints) == HINT_COMMENTS)
+		if (comment_section(t, c))
 			sum += stats_of(t, c)->text;
 		else if (depth < 200)
 			sum += comment_text(t, c, depth + 1);
@@ -259,6 +289,8 @@ static void prune_boilerplate(struct stats_table *t, xmlNodePtr n, uint32_t guar
 		struct node_stats *s = stats_of(t, c);
 		int boiler = (html_kind(c) & TAG_BOILER) || html_boiler_role(c);
 		int hint = html_class_hint(c, t->hints);
+		if (hint >= 0 && comment_section(t, c))
+			hint = HINT_COMMENTS;
 		/*
 		 * Hidden until a script shows it: menus and dialogs, but also
 		 * the tabs of a product page. Kept when it holds real prose.

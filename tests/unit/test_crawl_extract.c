@@ -214,6 +214,25 @@ static void test_chinese_article_beside_long_related_titles(void **state)
 	strbuf_release(&page);
 }
 
+/* A comment section named only by its heading ("热门评论"), under an article longer than it. */
+static void test_chinese_comments_named_by_heading(void **state)
+{
+	(void)state;
+	struct strbuf page = STRBUF_INIT;
+	strbuf_addstr(&page, "<html><body><div class='main'><div class='text'>");
+	for (int i = 0; i < 8; i++)
+		strbuf_addf(&page, "<p>第%d段：苹果公司表示，我们调查了这些说法，大多数指控都是错误的，但确实发现派遣工人的比例超过了标准。</p>", i);
+	strbuf_addstr(&page, "</div><div class='box'><h3>热门评论</h3>");
+	for (int i = 0; i < 6; i++)
+		strbuf_addf(&page, "<div class='item'><p>网友%d：这个说法我不太相信，工厂里的情况大家都知道。</p></div>", i);
+	strbuf_addstr(&page, "</div></div></body></html>");
+	char *t = main_text(page.buf, NULL);
+	assert_non_null(strstr(t, "第7段"));
+	assert_null(strstr(t, "网友"));
+	free(t);
+	strbuf_release(&page);
+}
+
 static void test_empty_and_hostile_input(void **state)
 {
 	(void)state;
@@ -239,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_qa_votes_beside_the_answer_text),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_chinese_article_beside_long_related_titles),
+		cmocka_unit_test(test_chinese_comments_named_by_heading),
 		cmocka_unit_test(test_empty_and_hostile_input),
 	};
 	return RUN_TESTS(tests);
