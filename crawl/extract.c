@@ -239,7 +239,9 @@ static int comment_heading(struct stats_table *t, xmlNodePtr n)
 {
 	static const char *const words[] = { "评论", "跟贴", "跟帖", "留言" };
 	xmlNodePtr first = n->children;
-	while (first && first->type != XML_ELEMENT_NODE)
+	/* the first child element with text (an empty divider may come first) */
+	while (first && (first->type != XML_ELEMENT_NODE ||
+			 (stats_of(t, first) && !stats_of(t, first)->text)))
 		first = first->next;
 	struct node_stats *fs = first ? stats_of(t, first) : NULL;
 	/* a heading: a few characters (and the cheap test first: this runs on every element) */

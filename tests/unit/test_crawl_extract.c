@@ -214,7 +214,7 @@ static void test_chinese_article_beside_long_related_titles(void **state)
 	strbuf_release(&page);
 }
 
-/* A comment section named only by its heading ("热门评论"), under an article longer than it. */
+/* A comment section named only by its heading ("热门评论", after an empty divider), under an article longer than it. */
 static void test_chinese_comments_named_by_heading(void **state)
 {
 	(void)state;
@@ -222,7 +222,7 @@ static void test_chinese_comments_named_by_heading(void **state)
 	strbuf_addstr(&page, "<html><body><div class='main'><div class='text'>");
 	for (int i = 0; i < 8; i++)
 		strbuf_addf(&page, "<p>第%d段：苹果公司表示，我们调查了这些说法，大多数指控都是错误的，但确实发现派遣工人的比例超过了标准。</p>", i);
-	strbuf_addstr(&page, "</div><div class='box'><h3>热门评论</h3>");
+	strbuf_addstr(&page, "</div><div class='box'><div class='line'></div><h3>热门评论</h3>");
 	for (int i = 0; i < 6; i++)
 		strbuf_addf(&page, "<div class='item'><p>网友%d：这个说法我不太相信，工厂里的情况大家都知道。</p></div>", i);
 	strbuf_addstr(&page, "</div></div></body></html>");
