@@ -7,6 +7,9 @@
 # same 64-token answers from `winnow chat` run one after the other (what a
 # user without a server would do). Target: 8 clients at least 2x the tokens/s
 # of 1 client (batching reads the weights once per round for all of them).
+# Then 32 slow clients holding nearly 2 MiB bodies and 32 oversized ones
+# (bench/serve_slow.py): the server's RSS must grow by no more than its
+# buffers allow (66 MB), and it must still answer.
 #
 #   WINNOW=./winnow bash bench/serve.sh          (BENCH_SERVE_REQUESTS=N per row, default 24)
 #
@@ -53,6 +56,12 @@ t1=$(date +%s.%N)
 chat_tps=$(grep -o 'reply [0-9]* tokens' "$dir/chat.err" | awk '{s += $2} END {print s}')
 printf "%-28s %8s %9.2f %10.2f %12.1f   (model load included)\n" "winnow chat, one by one" 4 \
 	"$(echo "$t1 - $t0" | bc)" "$(echo "4 / ($t1 - $t0)" | bc -l)" "$(echo "$chat_tps / ($t1 - $t0)" | bc -l)"
+IFS=$'\t' read -r before peak after refused alive <<<"$("$PY" "$HERE/serve_slow.py" "$port" "$srv")"
+growth=$((peak - before))
+printf "32 slow clients (2 MiB bodies, 95%% sent): RSS %s -> %s MB peak, %s after; 32 oversized refused with 413: %s; answers after: %s\n" \
+	"$before" "$peak" "$after" "$refused" "$alive"
+printf "RSS growth %s MB (bound: 32 x (2 MiB body + 64 KiB headers) = 66 MB): %s\n" "$growth" \
+	"$([ "$growth" -le 70 ] && [ "$refused" = 32 ] && [ "$alive" = True ] && echo PASS || echo MISS)"
 ratio=$(echo "${rate[8]} / ${rate[1]}" | bc -l)
 printf "tokens/s at 8 clients / at 1 client: %.2fx (target >= 2x): %s\n" "$ratio" \
 	"$([ "$(echo "$ratio >= 2" | bc)" = 1 ] && echo PASS || echo MISS)"
