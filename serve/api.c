@@ -81,13 +81,30 @@ static void respond_json(struct strbuf *out, json_t *root, int keep_alive)
 	free(text);
 }
 
-static void list_models(const struct server *s, struct strbuf *out, int keep_alive)
+static json_t *model_object(const struct server *s, int i)
+{
+	return json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", s->models[i].name, "object", "model",
+			 "created", (json_int_t)s->started, "owned_by", "winnow", "root", s->models[0].name);
+}
+
+/* GET /v1/models, or /v1/models/NAME (one model, 404 if unknown). */
+static void get_models(const struct server *s, const char *name, struct strbuf *out, int keep_alive)
 {
 	json_t *data = json_array();
-	for (int i = 0; i < s->nmodels; i++)
-		json_array_append_new(data, json_pack("{s:s, s:s, s:I, s:s, s:s}", "id", s->models[i].name,
-			"object", "model", "created", (json_int_t)s->started, "owned_by", "winnow",
-			"root", s->models[0].name));
+	for (int i = 0; i < s->nmodels; i++) {
+		if (name && !strcmp(s->models[i].name, name)) {
+			json_decref(data);
+			respond_json(out, model_object(s, i), keep_alive);
+			return;
+		}
+		json_array_append_new(data, model_object(s, i));
+	}
+	if (name) {
+		json_decref(data);
+		http_respond_error(out, 404, "invalid_request_error", "model_not_found", keep_alive,
+				   "the model '%s' does not exist; GET /v1/models lists them", name);
+		return;
+	}
 	respond_json(out, json_pack("{s:s, s:o}", "object", "list", "data", data), keep_alive);
 }
 
@@ -358,13 +375,13 @@ struct job *api_handle(struct server *s, const struct http_request *req, struct 
 				   "a valid API key is needed (Authorization: Bearer KEY)");
 		return NULL;
 	}
-	if (!strcmp(path, "/models") || !strcmp(path, "/health")) {
+	if (!strcmp(path, "/models") || !strncmp(path, "/models/", 8) || !strcmp(path, "/health")) {
 		if (strcmp(req->method, "GET"))
 			http_respond_error(out, 405, "invalid_request_error", NULL, ka, "use GET for %s", req->path);
 		else if (!strcmp(path, "/health"))
 			http_respond(out, 200, "{}\n", 3, ka);
 		else
-			list_models(s, out, ka);
+			get_models(s, path[7] == '/' ? path + 8 : NULL, out, ka);
 		return NULL;
 	}
 	chat = !strcmp(path, "/chat/completions");

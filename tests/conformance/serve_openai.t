@@ -40,6 +40,7 @@ def check(cond, name):
 
 msgs = [{"role": "user", "content": "Say something."}]
 check([m.id for m in client.models.list().data] == ["q"], "models.list gives the base by folder name")
+check(client.models.retrieve("q").id == "q", "models.retrieve")
 r = client.chat.completions.create(model="q", messages=msgs, max_tokens=20, temperature=1, seed=5)
 check(r.choices[0].message.content == want, "chat.completions.create equals winnow chat (seeded)")
 check(r.choices[0].finish_reason == "length" and r.usage.completion_tokens == 20
@@ -67,6 +68,7 @@ def raises(cls, fn, name):
 
 raises(openai.NotFoundError, lambda: client.chat.completions.create(model="nope", messages=msgs),
        "unknown model: NotFoundError (404)")
+raises(openai.NotFoundError, lambda: client.models.retrieve("nope"), "models.retrieve of an unknown model: 404")
 raises(openai.BadRequestError, lambda: client.chat.completions.create(model="q", messages=[]),
        "empty messages: BadRequestError (400)")
 bad = openai.OpenAI(base_url=base, api_key="wrong", max_retries=0)
