@@ -376,15 +376,20 @@ static int load_model(struct tokenizer *tok, json_t *model)
 		json_int_t id = json_integer_value(v);
 		const char *s = key;
 		size_t len = strlen(key);
-		if (!json_is_integer(v) || id < 0 || id > INT32_MAX / 2)
+		if (!json_is_integer(v) || id < 0 || id > INT32_MAX / 2) {
+			strbuf_release(&bytes);
 			return error("'%s': vocab entry '%s' has no valid id", tok->path, key);
+		}
 		if (tok->bpe.byte_level && !unmap_bytes(key, len, &bytes)) {
 			s = bytes.buf;
 			len = bytes.len;
 		}
-		if (bpe_set_token(&tok->bpe, (int32_t)id, s, len))
+		if (bpe_set_token(&tok->bpe, (int32_t)id, s, len)) {
+			strbuf_release(&bytes);	/* regression: leaked on this error (found by fuzz_tokenizer) */
 			return error("'%s': vocab entry '%s' repeats an id or a token", tok->path, key);
+		}
 	}
+	strbuf_release(&bytes);
 	json_array_foreach(merges, i, v) {
 		const char *a, *b;
 		size_t alen, blen;
@@ -424,7 +429,6 @@ static int load_model(struct tokenizer *tok, json_t *model)
 		if (rc)
 			bad_merges++;
 	}
-	strbuf_release(&bytes);
 	if (bad_merges)
 		warning("'%s': %zu merges name tokens missing from the vocabulary; ignored", tok->path, bad_merges);
 	if ((key = jstr(model, "unk_token")))
