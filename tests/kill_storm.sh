@@ -20,7 +20,7 @@ FIXTURES="$HERE/fixtures"
 : "${WINNOW:=$HERE/../winnow}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/winnow-storm.XXXXXX")
 SITE_PID=
-trap '[ -n "$SITE_PID" ] && kill $SITE_PID 2>/dev/null; rm -rf "$T"' EXIT
+trap '[ -n "$SITE_PID" ] && kill $SITE_PID 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 cd "$T" || exit 1
 export WINNOW_PROGRESS=0
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
@@ -52,9 +52,9 @@ timed() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 
-# storm NAME SECONDS SETUP-FN RUN-FN: KILLS times, SETUP once, then RUN in the
-# background killed at a random moment of SECONDS; then RUN to the end.
-# RUN's exit status must be 0 at the end.
+# storm NAME SECONDS RUN-FN: KILLS times RUN in the background, killed at a
+# random moment of SECONDS; then RUN to the end, which must exit 0. RUN
+# execs winnow, so the kill reaches winnow and not a bash subshell around it.
 storm() {
 	local name=$1 secs=$2 run=$3 k pid wait
 	for k in $(seq "$KILLS"); do
@@ -65,7 +65,7 @@ storm() {
 		kill -9 $pid 2>/dev/null && killed_total=$((killed_total + 1))
 		wait $pid 2>/dev/null
 	done
-	$run >"$T/$name.out" 2>"$T/$name.err"
+	($run) >"$T/$name.out" 2>"$T/$name.err"
 	ok $? "$name: the run after $KILLS kills finishes" || sed 's/^/#   /' "$T/$name.err" | tail -5
 }
 
@@ -78,7 +78,7 @@ secs=$(timed "$WINNOW" import records.jsonl)
 "$WINNOW" import dups.jsonl >/dev/null 2>&1
 ref=$(digest ref.db)
 export WINNOW_DB="$T/storm.db"
-run_import() { "$WINNOW" import records.jsonl; }
+run_import() { exec "$WINNOW" import records.jsonl; }
 storm import "$secs" run_import
 "$WINNOW" import dups.jsonl >/dev/null 2>&1
 is_digest=$(digest storm.db)
@@ -95,10 +95,10 @@ secs_dedupe=$(timed "$WINNOW" dedupe)
 ref_dedupe=$(digest ref.db)
 rm -f storm.db*; cp base.db storm.db
 export WINNOW_DB="$T/storm.db"
-run_clean() { "$WINNOW" clean; }
+run_clean() { exec "$WINNOW" clean; }
 storm clean "$secs" run_clean
 [ "$(digest storm.db)" = "$ref_clean" ]; ok $? "clean: every record's stage and text equal an uninterrupted clean's"
-run_dedupe() { "$WINNOW" dedupe; }
+run_dedupe() { exec "$WINNOW" dedupe; }
 storm dedupe "$secs_dedupe" run_dedupe
 [ "$(digest storm.db)" = "$ref_dedupe" ]; ok $? "dedupe: kept records and duplicate links equal an uninterrupted dedupe's"
 
@@ -107,7 +107,7 @@ export WINNOW_DB="$T/ref.db"
 mkdir -p ref_out storm_out
 secs=$(timed "$WINNOW" export -o ref_out/data.json --stage raw,clean,unique --split train=0.9,test=0.1)
 export WINNOW_DB="$T/storm.db"
-run_export() { "$WINNOW" export -o storm_out/data.json --stage raw,clean,unique --split train=0.9,test=0.1; }
+run_export() { exec "$WINNOW" export -o storm_out/data.json --stage raw,clean,unique --split train=0.9,test=0.1; }
 storm export "$secs" run_export
 diff -r ref_out storm_out >/dev/null; ok $? "export: the files equal an uninterrupted export's, byte for byte"
 [ -z "$(ls storm_out | grep '\.tmp-')" ]; ok $? "export: no temporary file of a killed export is left"
@@ -124,10 +124,10 @@ secs=$(timed "$WINNOW" crawl)
 ref_crawl=$(digest crawl_ref.db)
 export WINNOW_DB="$T/crawl_storm.db"
 "$WINNOW" source add bench --url "$SITE/" --delay 0 --concurrency 4 >/dev/null 2>&1
-run_crawl() { "$WINNOW" crawl; }
+run_crawl() { exec "$WINNOW" crawl bench; }	# named: a killed run set last_crawl_at, so the site is not due
 storm crawl "$secs" run_crawl
 # a crawl stopped by a kill leaves the rest due; run until nothing is due
-for _ in 1 2 3; do "$WINNOW" crawl >/dev/null 2>&1; done
+for _ in 1 2 3; do "$WINNOW" crawl bench >/dev/null 2>&1; done
 [ "$(digest crawl_storm.db)" = "$ref_crawl" ]; ok $? "crawl: the documents equal an uninterrupted crawl's"
 fetched_twice=$(sqlite3 -readonly crawl_storm.db "SELECT count(*) FROM pages WHERE status <> 'fetched'")
 [ "$fetched_twice" = 0 ]; ok $? "crawl: every page ends fetched"
@@ -145,9 +145,9 @@ secs=$(timed "$WINNOW" train "${common[@]}" --out train_ref)
 # with a checkpoint, resume from it; before the first one, start over
 run_train() {
 	if [ -s train_storm/checkpoint/trainer_state.json ]; then
-		"$WINNOW" train "${common[@]}" --out train_storm --resume
+		exec "$WINNOW" train "${common[@]}" --out train_storm --resume
 	else
-		"$WINNOW" train "${common[@]}" --out train_storm
+		exec "$WINNOW" train "${common[@]}" --out train_storm
 	fi
 }
 storm train "$secs" run_train
