@@ -102,7 +102,8 @@ static int turn(struct chat *c, const char *system, const char *user, json_t *hi
 
 int cmd_chat(int argc, char **argv)
 {
-	const char *base = NULL, *adapter = NULL, *template_opt = "auto", *system = "";
+	const char *base = NULL, *adapter = NULL, *template_opt = "auto", *system = "", *quant_opt = NULL;
+	enum quant_type quant;
 	double temperature = 0, top_p = 1;
 	long top_k = 0, seed = 0, max_tokens = 512, context = 4096;
 	int verbose = 0, rc = EXIT_OK;
@@ -122,6 +123,7 @@ int cmd_chat(int argc, char **argv)
 		OPT_INT(0, "context", &context, "N", 16, 1 << 20,
 			"positions kept for the conversation (default 4096, at most the model's)"),
 		OPT_FLAG('v', "verbose", &verbose, "print prompt and generation speed on stderr"),
+		OPT_CHOICE(0, "quant", &quant_opt, "nf4|q8|q4", QUANT_OPTION_HELP),
 		OPT_END(),
 	};
 	struct chat c;
@@ -136,7 +138,9 @@ int cmd_chat(int argc, char **argv)
 		return usage_error(&chat_help, "give the prompt as one argument (quote it)");
 
 	memset(&c, 0, sizeof(c));
-	if (generator_load(&c.g, base, adapter, template_opt, NULL, &context))
+	if (quant_option(quant_opt, &quant))
+		return EXIT_USAGE;
+	if (generator_load(&c.g, base, adapter, quant, template_opt, NULL, &context))
 		return EXIT_FAILURE_;
 	if (kv_cache_init(&c.cache, c.g.m, (int)context)) {
 		generator_unload(&c.g, 1);

@@ -65,7 +65,7 @@ void generator_init(struct generator *g, struct model *m, struct tokenizer *tok,
 }
 
 int generator_load(struct generator *g, const char *base, const char *adapter,
-		   const char *template, struct tokenizer *tok, long *context)
+		   enum quant_type quant, const char *template, struct tokenizer *tok, long *context)
 {
 	struct tokenizer *own = tok ? NULL : tokenizer_load(base);
 	struct model_config cfg;
@@ -79,7 +79,7 @@ int generator_load(struct generator *g, const char *base, const char *adapter,
 	}
 	if (*context > cfg.max_position)
 		*context = cfg.max_position;
-	m = model_load(base, (int)*context);
+	m = model_load_quant(base, (int)*context, quant);
 	if (!m || tokenizer_fits_model(tok, m, base) || (adapter && lora_apply(m, adapter))) {
 		model_free(m);
 		tokenizer_free(own);

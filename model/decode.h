@@ -41,14 +41,14 @@ void generator_init(struct generator *g, struct model *m, struct tokenizer *tok,
 		    enum template_kind kind, const char *dir);
 
 /*
- * Loads the model in base (with the LoRA adapter in adapter when not NULL)
- * for replies of up to *context positions (lowered to the model's maximum),
+ * Loads the model in base (with the LoRA adapter in adapter when not NULL;
+ * its projections quantised when quant is not QUANT_NONE: --quant) for replies of up to *context positions (lowered to the model's maximum),
  * with template ("auto" or a name). The tokenizer is tok when not NULL
  * (shared between models of one base), else loaded. Returns 0, or -1 after
  * printing why with nothing left loaded.
  */
 int generator_load(struct generator *g, const char *base, const char *adapter,
-		   const char *template, struct tokenizer *tok, long *context);
+		   enum quant_type quant, const char *template, struct tokenizer *tok, long *context);
 /* Frees the model, and the tokenizer too when free_tok. */
 void generator_unload(struct generator *g, int free_tok);
 

@@ -164,6 +164,7 @@ struct eval_opts {
 	const char *template_opt;
 	long cutoff, max_new;
 	int generate;
+	enum quant_type quant;
 };
 
 static int eval_model(const char *dir, const char *adapter, const struct eval_opts *o,
@@ -180,7 +181,7 @@ static int eval_model(const char *dir, const char *adapter, const struct eval_op
 	if (!tok)
 		return -1;
 	long cutoff = o->cutoff;
-	m = model_load(dir, (int)cutoff);
+	m = model_load_quant(dir, (int)cutoff, o->quant);
 	if (!m || tokenizer_fits_model(tok, m, dir))
 		goto cleanup;
 	if (adapter && lora_apply(m, adapter))
@@ -368,8 +369,9 @@ int cmd_eval(int argc, char **argv)
 {
 	struct string_list bases = STRING_LIST_INIT, api_models = STRING_LIST_INIT;
 	const char *adapter = NULL, *data = NULL, *answers_out = NULL, *report = NULL, *judge = NULL;
+	const char *quant_opt = NULL;
 	struct llm_options lo;
-	struct eval_opts o = { "auto", 2048, 256, 0 };
+	struct eval_opts o = { "auto", 2048, 256, 0, QUANT_NONE };
 	int as_json = 0, rc = EXIT_OK;
 	struct option opts[] = {
 		OPT_LIST('b', "base", &bases, "DIR", "a Hugging Face model folder (repeat to compare)"),
@@ -394,6 +396,7 @@ int cmd_eval(int argc, char **argv)
 		OPT_STRING(0, "judge", &judge, "MODEL", "with --generate: this model on the LLM platform "
 			   "compares each candidate's answers with the first candidate's; prints win rates"),
 		LLM_OPTIONS(&lo),
+		OPT_CHOICE(0, "quant", &quant_opt, "nf4|q8|q4", QUANT_OPTION_HELP),
 		OPT_END(),
 	};
 	struct eval_record *recs = NULL;
@@ -414,6 +417,11 @@ int cmd_eval(int argc, char **argv)
 			    : bases.nr && data ? usage_error(&eval_help, "--answers-out, --report, --judge "
 							   "and --api-model need --generate")
 			    : usage_error(&eval_help, "eval needs at least one --base and --data");
+	}
+	if (quant_option(quant_opt, &o.quant)) {
+		string_list_clear(&bases);
+		string_list_clear(&api_models);
+		return EXIT_USAGE;
 	}
 	nrecs = read_records(data, &recs);
 	if (nrecs < 0) {

@@ -401,6 +401,24 @@ void lora_merge_into(float *w, const struct lora_pair *p, int rank, float scale)
 		    p->a, p->in, 1.0f, w, p->in);
 }
 
+/* A copy of p owned by m, as the unmerged term of a quantised weight. */
+static const struct weight_delta *lora_delta(struct model *m, const struct lora_pair *p,
+					     const struct lora_adapter *ad)
+{
+	size_t na = (size_t)ad->cfg.rank * p->in, nb = (size_t)p->out * ad->cfg.rank;
+	struct weight_delta *d = xmalloc(sizeof(*d) + (na + nb) * sizeof(float));
+	float *f = (float *)(d + 1);
+	memcpy(f, p->a, na * sizeof(float));
+	memcpy(f + na, p->b, nb * sizeof(float));
+	d->a = f;
+	d->b = f + na;
+	d->rank = ad->cfg.rank;
+	d->scale = ad->scale;
+	m->owned = xrealloc(m->owned, (m->nowned + 1) * sizeof(*m->owned));
+	m->owned[m->nowned++] = d;
+	return d;
+}
+
 int lora_apply(struct model *m, const char *dir)
 {
 	struct lora_adapter ad;
@@ -413,6 +431,10 @@ int lora_apply(struct model *m, const char *dir)
 			float *merged;
 			if (!p->a)
 				continue;
+			if (w->quant) {	/* kept beside the blocks: a merge would need a full f32 copy */
+				w->delta = lora_delta(m, p, &ad);
+				continue;
+			}
 			merged = xmalloc((size_t)w->rows * w->cols * sizeof(float));
 			st_to_f32(w->dtype, w->data, merged, (size_t)w->rows * w->cols);
 			lora_merge_into(merged, p, ad.cfg.rank, ad.scale);

@@ -97,8 +97,10 @@ int lora_load(struct lora_adapter *ad, const char *dir, const struct model_confi
 
 /*
  * Folds the adapter in dir into m's weights in memory (W + scale·B·A, kept
- * in f32), for eval and chat with --adapter. The merged matrices belong to
- * m and are freed by model_free(). Returns 0 or -1.
+ * in f32), for eval and chat with --adapter; a quantised projection keeps
+ * its blocks and gets the adapter as its unmerged delta (ops.h), as QLoRA
+ * runs. The merged matrices belong to m and are freed by model_free().
+ * Returns 0 or -1.
  */
 int lora_apply(struct model *m, const char *dir);
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define QUERY_CHUNK 128
 
@@ -189,6 +190,11 @@ static size_t planned_bytes(const struct model *m)
 
 struct model *model_load(const char *dir, int context)
 {
+	return model_load_quant(dir, context, QUANT_NONE);
+}
+
+struct model *model_load_quant(const char *dir, int context, enum quant_type quant)
+{
 	struct model *m = xcalloc(1, sizeof(*m));
 	struct model_config *c = &m->cfg;
 	int rc = 0;
@@ -203,7 +209,7 @@ struct model *model_load(const char *dir, int context)
 	}
 	if (context <= 0)
 		context = c->max_position < 4096 ? c->max_position : 4096;
-	if (check_memory(dir, c, planned_bytes(m), context))
+	if (check_memory(dir, c, planned_bytes(m) - quant_model_saving(&m->st, quant), context))
 		goto fail;
 
 	m->layers = xcalloc((size_t)c->layers, sizeof(*m->layers));
@@ -222,6 +228,8 @@ struct model *model_load(const char *dir, int context)
 	} else if (load_matrix(m, &m->lm_head, "lm_head.weight", c->vocab, c->hidden)) {
 		goto fail;
 	}
+	if (model_quantise(m, dir, quant))
+		goto fail;
 	m->wscratch = own(m, weight_scratch_floats() * sizeof(float));
 	return m;
 fail:
@@ -237,6 +245,9 @@ void model_free(struct model *m)
 		free(m->owned[i]);
 	free(m->owned);
 	free(m->layers);
+	free(m->qheap);
+	if (m->qmap)
+		munmap(m->qmap, m->qmap_bytes);
 	safetensors_close(&m->st);
 	free(m);
 }

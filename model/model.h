@@ -42,6 +42,8 @@ struct model {
 	void **owned;
 	size_t nowned;
 	float *wscratch;		/* weight_scratch_floats() */
+	void *qmap, *qheap;		/* quantised projections: the mapped cache, or the heap copy */
+	size_t qmap_bytes;
 };
 
 /* Keys and values of every position seen so far. */
@@ -56,7 +58,22 @@ struct kv_cache {
  * MemAvailable before anything is read. Returns NULL after printing why.
  */
 struct model *model_load(const char *dir, int context);
+/* The same with the projections quantised (quant.h; QUANT_NONE = model_load). */
+struct model *model_load_quant(const char *dir, int context, enum quant_type quant);
 void model_free(struct model *m);
+
+/* ---- --quant (quant_model.c) ---- */
+/* Quantises m's q/k/v/o/gate/up/down, or maps them from the cache beside dir. Returns 0 or -1. */
+int model_quantise(struct model *m, const char *dir, enum quant_type t);
+/* Bytes the projections in st's headers shrink by when quantised to t. */
+size_t quant_model_saving(const struct safetensors *st, enum quant_type t);
+/* The --quant option of train, eval, chat and serve: its help text, and parsing
+ * it (-1 after naming the bad value). */
+#define QUANT_OPTION_HELP "quantise the frozen base's q/k/v/o/gate/up/down projections " \
+	"when loading: nf4 (bitsandbytes' NF4, blocks of 64), q8 or q4 (llama.cpp's Q8_0/Q4_0, " \
+	"blocks of 32); cached beside the model in winnow-quant-TYPE.bin. Projections whose " \
+	"input size is not a multiple of the block stay unquantised, counted in a warning"
+int quant_option(const char *value, enum quant_type *t);
 
 /* Bytes the model and a cache of context positions will need. */
 /* MemAvailable in bytes ($WINNOW_MEMINFO names another meminfo file, for tests); 0 if unknown. */

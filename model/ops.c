@@ -498,8 +498,10 @@ static void gemv_task(void *arg, int task)
 	j = &b->jobs[k];
 	r0 = (task - b->first_task[k]) * b->rows_per_task;
 	r1 = r0 + b->rows_per_task < j->w->rows ? r0 + b->rows_per_task : j->w->rows;
+	if (j->w->quant)
+		dequant_dot_rows(j->w->quant, j->w->data, j->w->cols, b->x, j->y, r0, r1);
 #if defined(__x86_64__)
-	if (have_avx2())
+	else if (have_avx2())
 		dot_rows_avx2(j->w, b->x, j->y, r0, r1);
 	else
 #endif
@@ -529,6 +531,13 @@ static void convert_rows(void *arg, size_t lo, size_t hi)
 {
 	const struct convert_job *j = arg;
 	size_t es = st_dtype_size(j->w->dtype), cols = (size_t)j->w->cols;
+	if (j->w->quant) {
+		size_t rb = quant_row_bytes(j->w->quant, j->w->cols);
+		for (size_t r = lo; r < hi; r++)
+			dequant_row(j->w->quant, (const char *)j->w->data + ((size_t)j->r0 + r) * rb,
+				    j->dst + r * cols, j->w->cols);
+		return;
+	}
 	st_to_f32(j->w->dtype, (const char *)j->w->data + ((size_t)j->r0 + lo) * cols * es,
 		  j->dst + lo * cols, (hi - lo) * cols);
 }
@@ -541,6 +550,11 @@ void weight_rows_f32(const struct weight *w, int r0, int r1, float *dst)
 
 void weight_row(const struct weight *w, int r, float *out)
 {
+	if (w->quant) {
+		dequant_row(w->quant, (const char *)w->data + (size_t)r * quant_row_bytes(w->quant, w->cols),
+			    out, w->cols);
+		return;
+	}
 	st_to_f32(w->dtype, (const char *)w->data + (size_t)r * w->cols * st_dtype_size(w->dtype),
 		  out, (size_t)w->cols);
 }
@@ -550,7 +564,7 @@ static void matmul_sgemm(float *y, const float *x, int n, const struct weight *w
 			 const float *bias, float *scratch)
 {
 	const int rows = w->rows, cols = w->cols;
-	if (w->dtype == ST_F32 && ((uintptr_t)w->data & 3) == 0) {
+	if (w->dtype == ST_F32 && !w->quant && ((uintptr_t)w->data & 3) == 0) {
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, rows, cols, 1.0f, x, cols,
 			    (const float *)w->data, cols, 0.0f, y, rows);
 	} else {
@@ -570,6 +584,20 @@ static void matmul_sgemm(float *y, const float *x, int n, const struct weight *w
 				y[(size_t)t * rows + r] += bias[r];
 }
 
+/* y (n, rows) += scale · (x·Aᵀ)·Bᵀ, through scratch a block of tokens at a time. */
+static void delta_add(float *y, const float *x, int n, const struct weight *w, float *scratch)
+{
+	const struct weight_delta *d = w->delta;
+	int block = (int)(SCRATCH_FLOATS / (size_t)d->rank);
+	for (int t0 = 0; t0 < n; t0 += block) {
+		int m = n - t0 < block ? n - t0 : block;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, d->rank, w->cols, 1.0f,
+			    x + (size_t)t0 * w->cols, w->cols, d->a, w->cols, 0.0f, scratch, d->rank);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, w->rows, d->rank, d->scale,
+			    scratch, d->rank, d->b, d->rank, 1.0f, y + (size_t)t0 * w->rows, w->rows);
+	}
+}
+
 void matmul_many(const float *x, int n, const struct matmul_job *jobs, int njobs, float *scratch)
 {
 	if (njobs > MATMUL_MAX_JOBS)
@@ -577,9 +605,8 @@ void matmul_many(const float *x, int n, const struct matmul_job *jobs, int njobs
 	if (n > 2) {
 		for (int k = 0; k < njobs; k++)
 			matmul_sgemm(jobs[k].y, x, n, jobs[k].w, jobs[k].bias, scratch);
-		return;
 	}
-	for (int t = 0; t < n; t++) {
+	for (int t = 0; t < n && n <= 2; t++) {
 		struct matmul_job shifted[MATMUL_MAX_JOBS];
 		struct gemv_batch b;
 		int threads = parallel_threads(), total_rows = 0, cols = jobs[0].w->cols;
@@ -603,6 +630,9 @@ void matmul_many(const float *x, int n, const struct matmul_job *jobs, int njobs
 					      (jobs[k].w->rows + b.rows_per_task - 1) / b.rows_per_task;
 		parallel_for(b.first_task[njobs], gemv_task, &b);
 	}
+	for (int k = 0; k < njobs; k++)
+		if (jobs[k].w->delta)
+			delta_add(jobs[k].y, x, n, jobs[k].w, scratch);
 }
 
 void matmul(float *y, const float *x, int n, const struct weight *w, const float *bias,

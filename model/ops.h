@@ -9,13 +9,24 @@
 
 #include <stddef.h>
 
+#include "quant.h"
 #include "safetensors.h"
+
+/* A low-rank term kept beside a quantised weight (an unmerged LoRA adapter):
+ * the product adds scale · (x·Aᵀ)·Bᵀ. */
+struct weight_delta {
+	const float *a, *b;	/* (rank, cols), (rows, rank) */
+	int rank;
+	float scale;
+};
 
 /* A weight matrix (rows, cols) stored row-major in its file dtype. */
 struct weight {
 	enum st_dtype dtype;
 	const void *data;	/* mapped from the file, or owned by the model */
 	int rows, cols;
+	enum quant_type quant;	/* QUANT_NONE, else data holds quant.h blocks (dtype unused) */
+	const struct weight_delta *delta;	/* NULL, or added to every product */
 };
 
 /* Runs fn(arg, task) for task in [0, ntasks) on every core; returns when all are done. */

@@ -49,7 +49,7 @@ static int load_models(struct server *s, const char *base, const char *name,
 {
 	s->models = xcalloc(adapters->nr + 2, sizeof(*s->models));	/* NULL-name ended */
 	s->models[0].name = xstrdup(name ? name : folder_name(base));
-	if (generator_load(&s->models[0].g, base, NULL, template, NULL, context))
+	if (generator_load(&s->models[0].g, base, NULL, QUANT_NONE, template, NULL, context))
 		return -1;
 	s->nmodels = 1;
 	for (size_t i = 0; i < adapters->nr; i++) {
@@ -62,7 +62,7 @@ static int load_models(struct server *s, const char *base, const char *name,
 			if (!strcmp(s->models[k].name, sm->name))
 				return error("two models are named '%s'; give each --adapter its own NAME", sm->name);
 		sm->adapter = xstrdup(eq + 1);
-		if (generator_load(&sm->g, base, sm->adapter, template, s->models[0].g.tok, context))
+		if (generator_load(&sm->g, base, sm->adapter, QUANT_NONE, template, s->models[0].g.tok, context))
 			return error("cannot load the adapter '%s'", sm->adapter);
 		s->nmodels++;
 	}

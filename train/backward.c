@@ -21,7 +21,7 @@
 void matmul_dx(float *dx, const float *dy, int n, const struct weight *w, float *scratch)
 {
 	int rows = w->rows, cols = w->cols, block;
-	if (w->dtype == ST_F32 && ((uintptr_t)w->data & 3) == 0) {
+	if (w->dtype == ST_F32 && !w->quant && ((uintptr_t)w->data & 3) == 0) {
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, cols, rows, 1.0f, dy, rows,
 			    (const float *)w->data, cols, 1.0f, dx, cols);
 		return;

@@ -61,7 +61,7 @@ static void on_sigint(int sig)
 }
 
 struct train_opts {
-	const char *base, *data, *val, *out, *template_name, *targets, *schedule;
+	const char *base, *data, *val, *out, *template_name, *targets, *schedule, *quant;
 	double val_split, alpha, dropout, lr, weight_decay, max_grad_norm;
 	long rank, epochs, max_steps, batch, accum, seq, warmup, seed, eval_steps, save_steps;
 	int rslora, full, text, pack, resume, checkpointing;
@@ -112,10 +112,11 @@ static char *options_json(const struct train_opts *o)
 			 "\"text\": %d, \"epochs\": %ld, \"max-steps\": %ld, \"batch\": %ld, "
 			 "\"grad-accum\": %ld, \"seq\": %ld, \"lr\": %.17g, \"schedule\": \"%s\", "
 			 "\"warmup\": %ld, \"weight-decay\": %.17g, \"max-grad-norm\": %.17g, "
-			 "\"seed\": %ld, \"pack\": %d, \"val-split\": %.17g}",
+			 "\"seed\": %ld, \"pack\": %d, \"val-split\": %.17g, \"quant\": \"%s\"}",
 		    o->template_name, o->targets, o->rank, o->alpha, o->dropout, o->rslora, o->full,
 		    o->text, o->epochs, o->max_steps, o->batch, o->accum, o->seq, o->lr, o->schedule,
-		    o->warmup, o->weight_decay, o->max_grad_norm, o->seed, o->pack, o->val_split);
+		    o->warmup, o->weight_decay, o->max_grad_norm, o->seed, o->pack, o->val_split,
+		    o->quant ? o->quant : "none");
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -206,6 +207,7 @@ static int run_training(struct train_opts *o)
 	struct loss_point *tpts = NULL, *vpts = NULL;
 	size_t ntp = 0, nvp = 0;
 	struct lora_config lc = { 0 };
+	enum quant_type quant;
 	struct progress prog;
 	char title[160], *log_path = NULL, *svg_path = NULL;
 	FILE *log = NULL;
@@ -258,7 +260,9 @@ static int run_training(struct train_opts *o)
 			ds.skipped, ds.skipped == 1 ? "" : "s", ds.skipped == 1 ? "was" : "were");
 
 	/* model */
-	m = model_load(o->base, (int)o->seq);
+	if (quant_option(o->quant, &quant))
+		goto cleanup;
+	m = model_load_quant(o->base, (int)o->seq, quant);
 	if (!m || tokenizer_fits_model(tok, m, o->base))
 		goto cleanup;
 	if (train_model_init(&tm, m, o->full, &lc, (uint64_t)o->seed))
@@ -474,6 +478,7 @@ int cmd_train(int argc, char **argv)
 		OPT_DOUBLE(0, "dropout", &o.dropout, "P", 0, 0.9, "dropout on the LoRA input (default 0.05)"),
 		OPT_FLAG(0, "rslora", &o.rslora, "scale by alpha/sqrt(r) (rank-stabilised LoRA)"),
 		OPT_FLAG(0, "full", &o.full, "train every weight instead of LoRA (small models)"),
+		OPT_CHOICE(0, "quant", &o.quant, "nf4|q8|q4", QUANT_OPTION_HELP "; LoRA trains on top (QLoRA)"),
 		OPT_FLAG(0, "text", &o.text, "plain causal LM on documents instead of Alpaca records"),
 		OPT_INT(0, "epochs", &o.epochs, "N", 1, 100000, "passes over the data (default 3)"),
 		OPT_INT(0, "max-steps", &o.max_steps, "N", 0, 1L << 40, "stop after N optimizer steps"),
@@ -520,6 +525,8 @@ int cmd_train(int argc, char **argv)
 		return usage_error(&train_help, "train needs --data (or --text to train on the corpus documents)");
 	if (o.val && o.val_split > 0)
 		return usage_error(&train_help, "use either --val or --val-split, not both");
+	if (o.full && o.quant)
+		return usage_error(&train_help, "--quant freezes the base in blocks for LoRA; --full trains every weight");
 	if (o.full && strcmp(o.targets, "all"))
 		return usage_error(&train_help, "--targets is for LoRA; --full trains every weight");
 	if (o.lr < 0)
