@@ -488,7 +488,7 @@ static void test_matmul_kernels(void **state)
 				float *y = xmalloc((size_t)n * rows * sizeof(float));
 				float *bias = xmalloc((size_t)rows * sizeof(float));
 				float *scratch = xmalloc(weight_scratch_floats() * sizeof(float));
-				struct weight w = { dt, raw, rows, cols };
+				struct weight w = { .dtype = dt, .data = raw, .rows = rows, .cols = cols };
 				for (int i = 0; i < rows * cols; i++) {
 					float v = (float)((i * 37 % 101) - 50) / 64.0f;	/* exact in f16 */
 					if (dt == ST_F32)

@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../model/ops.h"
 #include "../../model/quant.h"
+
+/* train/backward.c */
+void matmul_dx(float *dx, const float *dy, int n, const struct weight *w, float *scratch);
 
 static json_t *ref;
 static int rows, cols;
@@ -146,6 +150,77 @@ static void test_names(void **state)
 	assert_int_equal(quant_row_bytes(QUANT_Q4_0, 64), 36);
 }
 
+/* The products over quantised weights (one token: the dot-product kernel;
+ * more: blocks of rows dequantised for sgemm; the backward product; an
+ * unmerged low-rank delta) against sums over the dequantised rows. */
+static void test_products(void **state)
+{
+	enum { R = 70, C = 128, N = 5, RANK = 3 };
+	static const enum quant_type types[] = { QUANT_NF4, QUANT_Q8_0, QUANT_Q4_0 };
+	float *w = malloc(R * C * sizeof(float)), *deq = malloc(R * C * sizeof(float));
+	float *x = malloc(N * C * sizeof(float)), *y = malloc(N * R * sizeof(float));
+	float *dx = malloc(N * C * sizeof(float)), *scratch = malloc(weight_scratch_floats() * sizeof(float));
+	float a[RANK * C], b[R * RANK];
+	(void)state;
+	for (int i = 0; i < R * C; i++)
+		w[i] = sinf((float)i * 0.37f) * (1.0f + (float)(i % 7));
+	for (int i = 0; i < N * C; i++)
+		x[i] = cosf((float)i * 0.11f);
+	for (int i = 0; i < RANK * C; i++)
+		a[i] = sinf((float)i);
+	for (int i = 0; i < R * RANK; i++)
+		b[i] = cosf((float)i * 0.5f);
+	for (size_t k = 0; k < 3; k++) {
+		enum quant_type t = types[k];
+		size_t rb = quant_row_bytes(t, C);
+		unsigned char *q = malloc(rb * R);
+		struct weight_delta d = { a, b, RANK, 0.25f };
+		struct weight qw = { .data = q, .rows = R, .cols = C, .quant = t };
+		for (int r = 0; r < R; r++) {
+			quant_row(t, w + r * C, q + r * rb, C);
+			dequant_row(t, q + r * rb, deq + r * C, C);
+		}
+		for (int pass = 0; pass < 3; pass++) {
+			int n = pass == 0 ? 1 : N;
+			qw.delta = pass == 2 ? &d : NULL;
+			matmul(y, x, n, &qw, NULL, scratch);
+			for (int s = 0; s < n; s++)
+				for (int r = 0; r < R; r++) {
+					double want = 0;
+					for (int c = 0; c < C; c++)
+						want += (double)deq[r * C + c] * x[s * C + c];
+					if (pass == 2)
+						for (int j = 0; j < RANK; j++) {
+							double ax = 0;
+							for (int c = 0; c < C; c++)
+								ax += (double)a[j * C + c] * x[s * C + c];
+							want += 0.25 * b[r * RANK + j] * ax;
+						}
+					if (fabs(y[s * R + r] - want) > 1e-4 * (1 + fabs(want)))
+						fail_msg("%s n=%d pass %d: y[%d][%d] = %g, want %g", quant_name(t), n,
+							 pass, s, r, y[s * R + r], want);
+				}
+		}
+		memset(dx, 0, N * C * sizeof(float));
+		qw.delta = NULL;
+		matmul_dx(dx, y, N, &qw, scratch);
+		for (int s = 0; s < N; s++)
+			for (int c = 0; c < C; c++) {
+				double want = 0;
+				for (int r = 0; r < R; r++)
+					want += (double)y[s * R + r] * deq[r * C + c];
+				assert_true(fabs(dx[s * C + c] - want) <= 1e-4 * (1 + fabs(want)));
+			}
+		free(q);
+	}
+	free(w);
+	free(deq);
+	free(x);
+	free(y);
+	free(dx);
+	free(scratch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -153,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_q8),
 		cmocka_unit_test(test_q4),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_products),
 	};
 	load();
 	return RUN_TESTS(tests);
