@@ -56,9 +56,10 @@ static int reply(struct chat *c, const struct token_ids *prompt, struct strbuf *
 	size_t from, to;
 	int rc, step = 0;
 
-	if (prompt->n + 1 > (size_t)c->cache.cap)
+	int cap = c->cache.cap - c->g.m->prompt_len;	/* a prompt adapter's virtual tokens come first */
+	if (prompt->n + 1 > (size_t)cap)
 		return error("the conversation is %zu tokens; the model's context here is %d. Start a "
-			     "new one with /reset or a shorter prompt", prompt->n, c->cache.cap);
+			     "new one with /reset or a shorter prompt", prompt->n, cap);
 	decode_set_stops(&d, &c->g, NULL, 0);
 	rc = decode_start(&d, &c->g, prompt);
 	t1 = now_seconds();
@@ -109,7 +110,7 @@ int cmd_chat(int argc, char **argv)
 	int verbose = 0, rc = EXIT_OK;
 	struct option opts[] = {
 		OPT_STRING('b', "base", &base, "DIR", "a Hugging Face model folder"),
-		OPT_STRING(0, "adapter", &adapter, "DIR", "a PEFT LoRA adapter (winnow train's --out) applied to it"),
+		OPT_STRING(0, "adapter", &adapter, "DIR", "a PEFT adapter (LoRA, prompt tuning or P-tuning; winnow train's --out) applied to it"),
 		OPT_CHOICE(0, "template", &template_opt, "auto|alpaca|chatml|llama3|llama2",
 			   "prompt template (default auto: from the tokenizer's chat template)"),
 		OPT_STRING('s', "system", &system, "TEXT", "a system prompt"),

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "decode.h"
 #include "lora.h"
+#include "prompt_adapter.h"
 #include "../lib/json.h"
 #include "../lib/util.h"
 
@@ -80,7 +81,7 @@ int generator_load(struct generator *g, const char *base, const char *adapter,
 	if (*context > cfg.max_position)
 		*context = cfg.max_position;
 	m = model_load_quant(base, (int)*context, quant);
-	if (!m || tokenizer_fits_model(tok, m, base) || (adapter && lora_apply(m, adapter))) {
+	if (!m || tokenizer_fits_model(tok, m, base) || (adapter && adapter_apply(m, adapter))) {
 		model_free(m);
 		tokenizer_free(own);
 		return -1;
@@ -130,7 +131,7 @@ void decode_set_stops(struct decode *d, const struct generator *g, const char *c
 int decode_start(struct decode *d, const struct generator *g, const struct token_ids *prompt)
 {
 	size_t keep = 0;
-	long room = d->cache->cap - (long)prompt->n;
+	long room = d->cache->cap - g->m->prompt_len - (long)prompt->n;
 	memset(&d->gen, 0, sizeof(d->gen));
 	strbuf_init(&d->text, 0);
 	d->emitted = 0;
@@ -143,7 +144,7 @@ int decode_start(struct decode *d, const struct generator *g, const struct token
 	while (keep < d->cached->n && keep + 1 < prompt->n && d->cached->ids[keep] == prompt->ids[keep])
 		keep++;
 	d->reused = keep;
-	d->cache->len = (int)keep;
+	d->cache->len = keep ? (int)keep + g->m->prompt_len : 0;	/* after a prompt adapter's tokens */
 	d->cached->n = keep;
 	if (model_forward(g->m, d->cache, prompt->ids + keep, (int)(prompt->n - keep), NULL, d->logits))
 		return -1;

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "eval.h"
 #include "lora.h"
+#include "prompt_adapter.h"
 #include "model.h"
 #include "template.h"
 #include "tokenizer.h"
@@ -184,7 +185,7 @@ static int eval_model(const char *dir, const char *adapter, const struct eval_op
 	m = model_load_quant(dir, (int)cutoff, o->quant);
 	if (!m || tokenizer_fits_model(tok, m, dir))
 		goto cleanup;
-	if (adapter && lora_apply(m, adapter))
+	if (adapter && adapter_apply(m, adapter))
 		goto cleanup;
 	kind = template_from_name(o->template_opt);
 	if (kind == TEMPLATE_AUTO)
@@ -375,7 +376,7 @@ int cmd_eval(int argc, char **argv)
 	int as_json = 0, rc = EXIT_OK;
 	struct option opts[] = {
 		OPT_LIST('b', "base", &bases, "DIR", "a Hugging Face model folder (repeat to compare)"),
-		OPT_STRING(0, "adapter", &adapter, "DIR", "a PEFT LoRA adapter (winnow train's --out) "
+		OPT_STRING(0, "adapter", &adapter, "DIR", "a PEFT adapter (LoRA, prompt tuning or P-tuning; winnow train's --out) "
 			   "applied to each --base"),
 		OPT_STRING('d', "data", &data, "FILE", "Alpaca JSON or JSON Lines test records"),
 		OPT_CHOICE(0, "template", &o.template_opt, "auto|alpaca|chatml|llama3|llama2",

@@ -246,6 +246,7 @@ void model_free(struct model *m)
 	free(m->owned);
 	free(m->layers);
 	free(m->qheap);
+	free(m->prompt);
 	if (m->qmap)
 		munmap(m->qmap, m->qmap_bytes);
 	safetensors_close(&m->st);
@@ -254,6 +255,7 @@ void model_free(struct model *m)
 
 int kv_cache_init(struct kv_cache *c, const struct model *m, int cap)
 {
+	cap += m->prompt_len;
 	size_t per = (size_t)m->cfg.layers * (size_t)cap * m->cfg.kv_heads * m->cfg.head_dim;
 	c->len = 0;
 	c->cap = cap;
@@ -432,8 +434,21 @@ static void attend_blocked(struct attention *a, float *s)
 
 /* ---- forward ---- */
 
+static int forward(struct model *m, struct kv_cache *cache, const int32_t *tokens,
+		   const float *embeds, int n, float *hidden, float *logits);
+
 int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens, int n,
 		  float *hidden, float *logits)
+{
+	if (m->prompt_len && cache->len == 0 && n > 0 &&
+	    forward(m, cache, NULL, m->prompt, m->prompt_len, NULL, NULL))
+		return -1;
+	return forward(m, cache, tokens, NULL, n, hidden, logits);
+}
+
+/* model_forward on token ids, or on rows of embeddings when tokens is NULL. */
+static int forward(struct model *m, struct kv_cache *cache, const int32_t *tokens,
+		   const float *embeds, int n, float *hidden, float *logits)
 {
 	const struct model_config *c = &m->cfg;
 	int D = c->hidden, F = c->intermediate, hd = c->head_dim;
@@ -447,7 +462,7 @@ int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens
 	if (pos0 + n > cache->cap)
 		return error("the sequence needs %d positions but the cache holds %d", pos0 + n,
 			     cache->cap);
-	for (int t = 0; t < n; t++)
+	for (int t = 0; tokens && t < n; t++)
 		if (tokens[t] < 0 || tokens[t] >= c->vocab)
 			return error("token id %d at position %d is outside the model's vocabulary "
 				     "(0..%d)", tokens[t], pos0 + t, c->vocab - 1);
@@ -468,7 +483,9 @@ int model_forward(struct model *m, struct kv_cache *cache, const int32_t *tokens
 	}
 
 	rope_inv_freq(c, pos0 + n, inv_freq);
-	for (int t = 0; t < n; t++)
+	if (!tokens)
+		memcpy(x, embeds, nn * D * sizeof(float));
+	for (int t = 0; tokens && t < n; t++)
 		weight_row(&m->embed, tokens[t], x + (size_t)t * D);
 
 	for (int l = 0; l < c->layers; l++) {

@@ -42,6 +42,8 @@ struct model {
 	void **owned;
 	size_t nowned;
 	float *wscratch;		/* weight_scratch_floats() */
+	float *prompt;			/* (prompt_len, D) virtual tokens before every sequence, or NULL */
+	int prompt_len;			/* (a prompt-tuning adapter: prompt_adapter.h) */
 	void *qmap, *qheap;		/* quantised projections: the mapped cache, or the heap copy */
 	size_t qmap_bytes;
 };
@@ -80,12 +82,15 @@ int quant_option(const char *value, enum quant_type *t);
 size_t mem_available(void);
 size_t model_memory_estimate(const struct model_config *cfg, size_t weight_bytes, int context);
 
-/* Returns 0, or -1 if cap positions do not fit in memory. */
+/* Returns 0, or -1 if cap positions do not fit in memory. With a prompt
+ * adapter the cache holds its virtual tokens too (cap + m->prompt_len). */
 int kv_cache_init(struct kv_cache *c, const struct model *m, int cap);
 void kv_cache_free(struct kv_cache *c);
 
 /*
  * Runs n tokens at positions c->len .. c->len + n - 1, appending their keys
+ * and values to c; on an empty cache a model with a prompt adapter first
+ * runs its prompt_len virtual tokens, so the tokens start after them. Keys
  * and values to c. When hidden is not NULL it receives the final normed
  * hidden states (n, D); when logits is not NULL it receives the logits of
  * the last token (V). Returns 0, or -1 after printing an error (token id

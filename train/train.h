@@ -50,6 +50,12 @@ struct train_model {
 	uint64_t seed;
 	float *scratch;			/* weight_scratch_floats() */
 	struct train_workspace *ws;	/* activations, grown to the largest batch seen */
+	/* prompt learning (prompt_tuning.c): params are the virtual tokens (and P-tuning's encoder) */
+	int prompt_method;		/* 0, PROMPT_TUNING or P_TUNING (model/prompt_adapter.h) */
+	int prompt_len, prompt_hidden;	/* virtual tokens N; the encoder's width */
+	float *prompt;			/* (N, D) the virtual tokens this step sees */
+	float *enc_h1, *enc_h2, *dprompt;	/* (N, H) × 2 encoder activations, (N, D) */
+	struct train_batch *pbatch;	/* the batch with N virtual rows before each segment */
 };
 
 /*
@@ -60,6 +66,10 @@ struct train_model {
 int train_model_init(struct train_model *tm, struct model *m, int full,
 		     const struct lora_config *lc, uint64_t seed);
 void train_model_free(struct train_model *tm);
+/* Sets up tm for prompt tuning or P-tuning (method) with n virtual tokens. Returns 0. */
+int prompt_model_init(struct train_model *tm, struct model *m, int method, int n, uint64_t seed);
+/* Writes the PEFT prompt-learning adapter (the encoder's output for P-tuning). */
+int prompt_model_save(struct train_model *tm, const char *dir, const char *base);
 /* The gradient slot of a trainable f32 tensor, or NULL when p is not trained. */
 float *train_grad_of(const struct train_model *tm, const void *p);
 

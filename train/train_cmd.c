@@ -14,6 +14,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "train.h"
+#include "../model/prompt_adapter.h"
 #include "../model/template.h"
 #include "../model/tokenizer.h"
 #include "../lib/json.h"
@@ -61,9 +62,9 @@ static void on_sigint(int sig)
 }
 
 struct train_opts {
-	const char *base, *data, *val, *out, *template_name, *targets, *schedule, *quant;
+	const char *base, *data, *val, *out, *template_name, *targets, *schedule, *quant, *method;
 	double val_split, alpha, dropout, lr, weight_decay, max_grad_norm;
-	long rank, epochs, max_steps, batch, accum, seq, warmup, seed, eval_steps, save_steps;
+	long rank, epochs, max_steps, batch, accum, seq, warmup, seed, eval_steps, save_steps, vtokens;
 	int rslora, full, text, pack, resume, checkpointing;
 };
 
@@ -112,11 +113,12 @@ static char *options_json(const struct train_opts *o)
 			 "\"text\": %d, \"epochs\": %ld, \"max-steps\": %ld, \"batch\": %ld, "
 			 "\"grad-accum\": %ld, \"seq\": %ld, \"lr\": %.17g, \"schedule\": \"%s\", "
 			 "\"warmup\": %ld, \"weight-decay\": %.17g, \"max-grad-norm\": %.17g, "
-			 "\"seed\": %ld, \"pack\": %d, \"val-split\": %.17g, \"quant\": \"%s\"}",
+			 "\"seed\": %ld, \"pack\": %d, \"val-split\": %.17g, \"quant\": \"%s\", "
+			 "\"method\": \"%s\", \"virtual-tokens\": %ld}",
 		    o->template_name, o->targets, o->rank, o->alpha, o->dropout, o->rslora, o->full,
 		    o->text, o->epochs, o->max_steps, o->batch, o->accum, o->seq, o->lr, o->schedule,
 		    o->warmup, o->weight_decay, o->max_grad_norm, o->seed, o->pack, o->val_split,
-		    o->quant ? o->quant : "none");
+		    o->quant ? o->quant : "none", o->method, o->vtokens);
 	return strbuf_detach(&sb, NULL);
 }
 
@@ -184,6 +186,8 @@ static int save_outputs(const struct train_opts *o, const struct train_model *tm
 {
 	if (tm->full)
 		return train_save_full(tm, o->base, o->out);
+	if (tm->prompt_method)
+		return prompt_model_save((struct train_model *)tm, o->out, o->base);
 	return lora_save(&tm->lora, o->out, o->base);
 }
 
@@ -265,7 +269,9 @@ static int run_training(struct train_opts *o)
 	m = model_load_quant(o->base, (int)o->seq, quant);
 	if (!m || tokenizer_fits_model(tok, m, o->base))
 		goto cleanup;
-	if (train_model_init(&tm, m, o->full, &lc, (uint64_t)o->seed))
+	if (strcmp(o->method, "lora") ? prompt_model_init(&tm, m, !strcmp(o->method, "p-tuning") ?
+					 P_TUNING : PROMPT_TUNING, (int)o->vtokens, (uint64_t)o->seed)
+				       : train_model_init(&tm, m, o->full, &lc, (uint64_t)o->seed))
 		goto cleanup;
 	tm_ready = 1;
 	tm.checkpointing = o->checkpointing;
@@ -478,6 +484,11 @@ int cmd_train(int argc, char **argv)
 		OPT_DOUBLE(0, "dropout", &o.dropout, "P", 0, 0.9, "dropout on the LoRA input (default 0.05)"),
 		OPT_FLAG(0, "rslora", &o.rslora, "scale by alpha/sqrt(r) (rank-stabilised LoRA)"),
 		OPT_FLAG(0, "full", &o.full, "train every weight instead of LoRA (small models)"),
+		OPT_CHOICE(0, "method", &o.method, "lora|prompt-tuning|p-tuning", "what to train "
+			   "(default lora): prompt-tuning learns --virtual-tokens embeddings put before every "
+			   "example; p-tuning learns them through PEFT's MLP prompt encoder. Both save a PEFT "
+			   "adapter (PROMPT_TUNING / P_TUNING) that eval and chat load"),
+		OPT_INT(0, "virtual-tokens", &o.vtokens, "N", 1, 4096, "virtual tokens of prompt-tuning / p-tuning (default 20)"),
 		OPT_CHOICE(0, "quant", &o.quant, "nf4|q8|q4", QUANT_OPTION_HELP "; LoRA trains on top (QLoRA)"),
 		OPT_FLAG(0, "text", &o.text, "plain causal LM on documents instead of Alpaca records"),
 		OPT_INT(0, "epochs", &o.epochs, "N", 1, 100000, "passes over the data (default 3)"),
@@ -485,7 +496,7 @@ int cmd_train(int argc, char **argv)
 		OPT_INT(0, "batch", &o.batch, "N", 1, 1 << 16, "sequences per batch (default 4)"),
 		OPT_INT(0, "grad-accum", &o.accum, "N", 1, 1 << 16, "batches per optimizer step (default 1)"),
 		OPT_INT(0, "seq", &o.seq, "N", 2, 1 << 20, "longest sequence in tokens; longer examples are cut (default 1024)"),
-		OPT_DOUBLE(0, "lr", &o.lr, "LR", 0, 10, "peak learning rate (default 2e-4; 1e-3 with --full)"),
+		OPT_DOUBLE(0, "lr", &o.lr, "LR", 0, 10, "peak learning rate (default 2e-4; 1e-3 with --full or p-tuning, 3e-2 with prompt-tuning)"),
 		OPT_CHOICE(0, "schedule", &o.schedule, "cosine|linear|constant", "learning-rate schedule after warmup (default cosine)"),
 		OPT_INT(0, "warmup", &o.warmup, "STEPS", 0, 1L << 40, "linear warmup steps (default 0)"),
 		OPT_DOUBLE(0, "weight-decay", &o.weight_decay, "W", 0, 10, "AdamW weight decay (default 0)"),
@@ -499,6 +510,8 @@ int cmd_train(int argc, char **argv)
 		OPT_END(),
 	};
 	o.template_name = "auto";
+	o.method = "lora";
+	o.vtokens = 20;
 	o.targets = "all";
 	o.schedule = "cosine";
 	o.rank = 8;
@@ -529,7 +542,11 @@ int cmd_train(int argc, char **argv)
 		return usage_error(&train_help, "--quant freezes the base in blocks for LoRA; --full trains every weight");
 	if (o.full && strcmp(o.targets, "all"))
 		return usage_error(&train_help, "--targets is for LoRA; --full trains every weight");
+	if (strcmp(o.method, "lora") && (o.full || strcmp(o.targets, "all")))
+		return usage_error(&train_help, "--method %s trains virtual tokens only; --full and "
+				   "--targets are for LoRA", o.method);
 	if (o.lr < 0)
-		o.lr = o.full ? 1e-3 : 2e-4;
+		o.lr = o.full ? 1e-3 : !strcmp(o.method, "prompt-tuning") ? 3e-2 :
+		       !strcmp(o.method, "p-tuning") ? 1e-3 : 2e-4;
 	return run_training(&o);
 }

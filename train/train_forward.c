@@ -18,8 +18,8 @@
 
 /* ---- the trained model ---- */
 
-static void add_group(struct train_model *tm, const char *name, size_t numel, int rows, int cols,
-		      int decay)
+void train_add_group(struct train_model *tm, const char *name, size_t numel, int rows, int cols,
+		     int decay)
 {
 	struct param_group *g;
 	tm->groups = xrealloc(tm->groups, (tm->ngroups + 1) * sizeof(*tm->groups));
@@ -43,7 +43,7 @@ static void full_params(struct train_model *tm, int copy)
 #define MAT(nm, wptr) do { \
 		struct weight *w_ = (wptr); \
 		if (!copy) { \
-			add_group(tm, nm, (size_t)w_->rows * w_->cols, w_->rows, w_->cols, 1); \
+			train_add_group(tm, nm, (size_t)w_->rows * w_->cols, w_->rows, w_->cols, 1); \
 		} else { \
 			float *dst_ = tm->params + tm->groups[k++].offset; \
 			st_to_f32(w_->dtype, w_->data, dst_, (size_t)w_->rows * w_->cols); \
@@ -54,7 +54,7 @@ static void full_params(struct train_model *tm, int copy)
 #define VEC(nm, vptr, len) do { \
 		if (*(vptr)) { \
 			if (!copy) { \
-				add_group(tm, nm, (size_t)(len), len, 0, 0); \
+				train_add_group(tm, nm, (size_t)(len), len, 0, 0); \
 			} else { \
 				float *dst_ = tm->params + tm->groups[k++].offset; \
 				memcpy(dst_, *(vptr), (size_t)(len) * sizeof(float)); \
@@ -121,9 +121,9 @@ int train_model_init(struct train_model *tm, struct model *m, int full,
 				if (!p->a)
 					continue;
 				snprintf(name, sizeof(name), "layers.%d.%s.lora_A", l, lora_module_names[k]);
-				add_group(tm, name, (size_t)lc->rank * p->in, lc->rank, p->in, 1);
+				train_add_group(tm, name, (size_t)lc->rank * p->in, lc->rank, p->in, 1);
 				snprintf(name, sizeof(name), "layers.%d.%s.lora_B", l, lora_module_names[k]);
-				add_group(tm, name, (size_t)lc->rank * p->out, p->out, lc->rank, 1);
+				train_add_group(tm, name, (size_t)lc->rank * p->out, p->out, lc->rank, 1);
 			}
 		if (tm->nparams != tm->lora.nparams)
 			die("train_model_init: LoRA layout mismatch");
@@ -136,10 +136,14 @@ static void workspace_free(struct train_workspace *ws);
 
 void train_model_free(struct train_model *tm)
 {
-	if (tm->full)
+	if (tm->prompt_method) {
+		prompt_model_release(tm);
 		free(tm->params);
-	else
+	} else if (tm->full) {
+		free(tm->params);
+	} else {
 		lora_adapter_free(&tm->lora);
+	}
 	free(tm->grads);
 	for (size_t i = 0; i < tm->ngroups; i++)
 		free(tm->groups[i].name);
@@ -163,7 +167,7 @@ float *train_grad_of(const struct train_model *tm, const void *p)
 const struct lora_pair *train_pair(const struct train_model *tm, int layer, enum lora_module mod)
 {
 	const struct lora_pair *p;
-	if (tm->full)
+	if (tm->full || !tm->lora.pairs)
 		return NULL;
 	p = &tm->lora.pairs[layer * LORA_MODULES + mod];
 	return p->a ? p : NULL;
@@ -648,6 +652,8 @@ double train_forward_backward(struct train_model *tm, const struct train_batch *
 			      c->vocab - 1);
 			return NAN;
 		}
+	if (tm->prompt_method && b->n)
+		b = prompt_batch(tm, b);
 	for (int s = 0; s < b->nseg; s++)
 		if (b->seg_len[s] > longest)
 			longest = b->seg_len[s];
@@ -657,7 +663,11 @@ double train_forward_backward(struct train_model *tm, const struct train_batch *
 	rope_inv_freq(c, longest, ws->inv_freq);
 
 	for (int t = 0; t < b->n; t++)
-		weight_row(&tm->m->embed, b->ids[t], ws->xs[0] + (size_t)t * D);
+		if (b->ids[t] < 0)	/* a virtual token (prompt learning) */
+			memcpy(ws->xs[0] + (size_t)t * D, tm->prompt + (size_t)(-1 - b->ids[t]) * D,
+			       (size_t)D * sizeof(float));
+		else
+			weight_row(&tm->m->embed, b->ids[t], ws->xs[0] + (size_t)t * D);
 	for (int l = 0; l < L; l++)
 		layer_forward(tm, ws, b, l, ws->xs[l], &ws->acts[tm->checkpointing ? 0 : l],
 			      ws->xs[l + 1], training, step);
@@ -673,7 +683,7 @@ double train_forward_backward(struct train_model *tm, const struct train_batch *
 		    tm->m->final_norm, ws->rmsf, b->n, D);
 	for (int l = L - 1; l >= 0; l--) {
 		struct layer_acts *a = &ws->acts[tm->checkpointing ? 0 : l];
-		int need_dx = tm->full || l > 0;
+		int need_dx = tm->full || tm->prompt_method || l > 0;
 		if (tm->checkpointing)	/* recompute this layer's activations; same dropout masks */
 			layer_forward(tm, ws, b, l, ws->xs[l], a, ws->xs[l + 1], training, step);
 		layer_backward(tm, ws, b, l, ws->xs[l], a, dcur, need_dx ? dnext : NULL, training,
@@ -684,6 +694,8 @@ double train_forward_backward(struct train_model *tm, const struct train_batch *
 			dnext = tmp;
 		}
 	}
+	if (tm->prompt_method)
+		prompt_backward(tm, b, dcur);
 	if (tm->full) {
 		float *ge = train_grad_of(tm, tm->m->embed.data);
 		for (int t = 0; t < b->n; t++) {

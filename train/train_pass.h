@@ -46,6 +46,19 @@ struct train_workspace {
 
 #define LOSS_ROWS 64	/* (64, V) logits at a time: 12 MiB for a 49k vocabulary */
 
+/* Appends a named slice of numel parameters to tm's layout. */
+void train_add_group(struct train_model *tm, const char *name, size_t numel, int rows, int cols,
+		     int decay);
+
+/* ---- prompt learning (prompt_tuning.c) ---- */
+/* b with the virtual rows (ids -1..-N, no targets) before each segment; runs the encoder. */
+const struct train_batch *prompt_batch(struct train_model *tm, const struct train_batch *b);
+/* The virtual tokens of the current parameters into tm->prompt. */
+void prompt_encode(struct train_model *tm);
+/* Adds the gradient of the virtual rows of dx0 (layer 0's input) to the prompt parameters. */
+void prompt_backward(struct train_model *tm, const struct train_batch *b, const float *dx0);
+void prompt_model_release(struct train_model *tm);
+
 /* The pair of a projection when LoRA trains it, else NULL. */
 const struct lora_pair *train_pair(const struct train_model *tm, int layer, enum lora_module mod);
 
