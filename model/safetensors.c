@@ -42,37 +42,6 @@ uint16_t f32_to_bf16(float f)
 	return (uint16_t)((v.u + 0x7fffu + ((v.u >> 16) & 1)) >> 16);
 }
 
-uint16_t f32_to_f16(float f)
-{
-	uint32_t x, sign, mant, h, rem;
-	int32_t e;
-	memcpy(&x, &f, 4);
-	sign = (x >> 16) & 0x8000;
-	mant = x & 0x7fffff;
-	if (((x >> 23) & 0xff) == 0xff)
-		return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
-	e = (int32_t)((x >> 23) & 0xff) - 127 + 15;
-	if (e >= 31)
-		return (uint16_t)(sign | 0x7c00);
-	if (e <= 0) {
-		uint32_t shift;
-		if (e < -10)
-			return (uint16_t)sign;
-		mant |= 0x800000;
-		shift = (uint32_t)(14 - e);
-		h = mant >> shift;
-		rem = mant & ((1u << shift) - 1);
-		if (rem > (1u << (shift - 1)) || (rem == (1u << (shift - 1)) && (h & 1)))
-			h++;
-		return (uint16_t)(sign | h);
-	}
-	h = sign | ((uint32_t)e << 10) | (mant >> 13);
-	rem = mant & 0x1fff;
-	if (rem > 0x1000 || (rem == 0x1000 && (h & 1)))
-		h++;	/* a carry into the exponent is the right rounding */
-	return (uint16_t)h;
-}
-
 float f16_to_f32(uint16_t h)
 {
 	uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, u;

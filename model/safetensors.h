@@ -62,8 +62,6 @@ static inline float bf16_to_f32(uint16_t h)
 	return v.f;
 }
 uint16_t f32_to_bf16(float f);
-/* fp32 to fp16, round to nearest even; too large becomes infinity. */
-uint16_t f32_to_f16(float f);
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 /* Converts n elements of src (any dtype) to f32. */
