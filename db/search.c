@@ -24,6 +24,7 @@
 #include <utf8proc.h>
 
 #define FTS_BATCH 5000
+#define SYNC_BUDGET 0.25	/* seconds a search indexes before it scans instead */
 
 struct fts_table {
 	const char *name;	/* records or documents */
@@ -65,6 +66,7 @@ static int begin_write(sqlite3 *db, int nowait)
 static int sync_one(sqlite3 *db, const struct fts_table *t, int nowait)
 {
 	int busy;
+	double give_up_at = now_seconds() + SYNC_BUDGET;
 	const char *n = t->name, *c = t->columns;
 	int64_t upto = count_sql(db, "SELECT indexed_upto FROM fts_state WHERE name = '%s' -- %lld", n, 0);
 	int64_t pending = count_sql(db, "SELECT count(*) FROM fts_pending_%s -- %lld", n, 0);
@@ -101,6 +103,11 @@ static int sync_one(sqlite3 *db, const struct fts_table *t, int nowait)
 					 "ORDER BY id LIMIT " "5000" ")", n, upto);
 		if (next <= upto)
 			break;
+		/* a reader spends at most a moment indexing; the rest is scanned this time */
+		if (nowait && now_seconds() > give_up_at) {
+			progress_finish(&progress);
+			return 1;
+		}
 		if ((busy = begin_write(db, nowait))) {
 			progress_finish(&progress);
 			return busy;
