@@ -36,6 +36,9 @@ struct out_file {
 	char *path, *tmp;
 	FILE *fp;
 	long count;
+	/* keys some item of the file has: dataset_info.json declares only those,
+	 * since LLaMA-Factory reads every declared column of every row */
+	int has_system, has_history;
 };
 
 struct exporter {
@@ -44,6 +47,7 @@ struct exporter {
 	struct out_file files[MAX_SPLITS];
 	int nfiles;
 	struct strbuf line;
+	int line_system, line_history;	/* the formatted line has these keys */
 };
 
 /* ---- splits ---- */
@@ -262,6 +266,8 @@ static int format_record(struct exporter *ex, sqlite3_stmt *st)
 	const char *ind = ex->pretty ? "\n    " : "";
 	const char *history = (const char *)sqlite3_column_text(st, 5);
 	int has_history = history && strcmp(history, "[]");
+	ex->line_system = sqlite3_column_bytes(st, 4) > 0;
+	ex->line_history = has_history && ex->format != EXPORT_SHAREGPT;
 	strbuf_reset(sb);
 	strbuf_addstr(sb, ex->pretty ? "  {" : "{");
 	if (ex->format != EXPORT_SHAREGPT) {
@@ -331,6 +337,8 @@ static int write_record(struct exporter *ex, struct out_file *f)
 	    (ex->format == EXPORT_JSONL && putc('\n', f->fp) == EOF))
 		return error("cannot write '%s': %s", f->path, strerror(errno));
 	f->count++;
+	f->has_system |= ex->line_system;
+	f->has_history |= ex->line_history;
 	return 0;
 }
 
@@ -359,24 +367,35 @@ static char *stem_of(const char *path)
 	return dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : xstrdup(base);
 }
 
-static json_t *dataset_entry(enum export_format format, const char *file_name)
+/* The entry for one written file: its columns are only the keys it has. */
+static json_t *dataset_entry(enum export_format format, const char *file_name,
+			     const struct out_file *f)
 {
-	if (format == EXPORT_SHAREGPT)
-		return json_pack("{s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s}}",
-				 "file_name", file_name, "formatting", "sharegpt",
-				 "columns", "messages", "conversations", "system", "system",
+	json_t *columns;
+	if (format == EXPORT_SHAREGPT) {
+		columns = json_pack("{s:s}", "messages", "conversations");
+		if (f->has_system)
+			json_object_set_new(columns, "system", json_string("system"));
+		return json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s, s:s}}",
+				 "file_name", file_name, "formatting", "sharegpt", "columns", columns,
 				 "tags", "role_tag", "from", "content_tag", "value",
 				 "user_tag", "human", "assistant_tag", "gpt");
-	return json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:s}}", "file_name", file_name,
-			 "columns", "prompt", "instruction", "query", "input", "response", "output",
-			 "system", "system", "history", "history");
+	}
+	columns = json_pack("{s:s, s:s, s:s}", "prompt", "instruction", "query", "input",
+			    "response", "output");
+	if (f->has_system)
+		json_object_set_new(columns, "system", json_string("system"));
+	if (f->has_history)
+		json_object_set_new(columns, "history", json_string("history"));
+	return json_pack("{s:s, s:o}", "file_name", file_name, "columns", columns);
 }
 
 /*
  * Adds an entry for each written file to dataset_info.json in their folder,
  * keeping entries that other exports put there.
  */
-static int write_dataset_info(enum export_format format, char **paths, int n)
+static int write_dataset_info(enum export_format format, char **paths,
+			      const struct out_file *files, int n)
 {
 	char *dir = dir_of(paths[0]);
 	char *info_path = xstrfmt("%s/dataset_info.json", dir);
@@ -398,7 +417,7 @@ static int write_dataset_info(enum export_format format, char **paths, int n)
 	for (int i = 0; i < n; i++) {
 		char *stem = stem_of(paths[i]);
 		const char *base = strrchr(paths[i], '/');
-		json_object_set_new(info, stem, dataset_entry(format, base ? base + 1 : paths[i]));
+		json_object_set_new(info, stem, dataset_entry(format, base ? base + 1 : paths[i], &files[i]));
 		free(stem);
 	}
 	struct out_file f = { 0 };
@@ -680,7 +699,7 @@ int cmd_export(int argc, char **argv)
 		if (out_close(&ex.files[i], !failed))
 			failed = 1;
 	if (!failed && !no_info)
-		failed = write_dataset_info(ex.format, paths, ex.nfiles) != 0;
+		failed = write_dataset_info(ex.format, paths, ex.files, ex.nfiles) != 0;
 
 	run_count(&run, "exported", written);
 	if (failed) {
