@@ -211,7 +211,7 @@ int64_t frontier_document(struct frontier *f, int64_t source_id, int64_t page_id
 			  int *is_new)
 {
 	size_t tl = strlen(title), xl = strlen(text);
-	uint64_t h = hash64(title, tl, 0x77696e6e6f77ULL) ^ hash64(text, xl, 0x646f63ULL);
+	uint64_t h = (uint64_t)document_hash(title, tl, text, xl);
 	int64_t id = -1;
 	sqlite3_stmt *st = f->doc_insert;
 	sqlite3_bind_int64(st, 1, source_id);

@@ -62,8 +62,20 @@ struct record {
 	size_t instruction_len, input_len, output_len, system_len, history_len;
 };
 
+/* LLaMA-Factory's other fields (records.tools, ... in `winnow schema`); all zero for none. */
+struct record_extra {
+	const char *tools, *rejected, *media, *turn_roles;	/* rejected: NULL for none */
+	size_t tools_len, rejected_len, media_len, turn_roles_len;
+	int kto;	/* 0 unlabelled, KTO_GOOD or KTO_BAD */
+};
+enum { KTO_GOOD = 1, KTO_BAD = 2 };
+
 /* The content hash that makes imports idempotent. */
 int64_t record_hash(const struct record *r);
+/* The same for a record with extra fields (x may be NULL: record_hash). */
+int64_t record_hash_extra(const struct record *r, const struct record_extra *x);
+/* documents.content_hash: of title and text, so equal text is stored once. */
+int64_t document_hash(const char *title, size_t title_len, const char *text, size_t text_len);
 
 /* A prepared INSERT for adding many records quickly inside a transaction. */
 struct record_inserter {
@@ -83,6 +95,10 @@ int64_t record_insert(struct record_inserter *ins, const struct record *r, const
 /* The same with record_hash(r) already computed (import hashes on its reader thread). */
 int64_t record_insert_hashed(struct record_inserter *ins, const struct record *r, int64_t hash,
 			     const char *origin, int64_t source_id, int64_t task_id, int64_t parent_id);
+/* The same with extra fields (x may be NULL); hash from record_hash_extra. */
+int64_t record_insert_extra(struct record_inserter *ins, const struct record *r,
+			    const struct record_extra *x, int64_t hash, const char *origin,
+			    int64_t source_id, int64_t task_id, int64_t parent_id);
 
 /* The id of the source called name, created with kind/location if new; -1 on error. */
 int64_t source_ensure(sqlite3 *db, const char *name, const char *kind, const char *location);

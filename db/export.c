@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "corpus.h"
 #include "../lib/file.h"
+#include "export.h"
 #include "../lib/json.h"
 #include "../lib/options.h"
 #include "../lib/progress.h"
@@ -25,8 +26,6 @@
 
 #define MAX_SPLITS 8
 
-enum export_format { EXPORT_ALPACA, EXPORT_JSONL, EXPORT_SHAREGPT };
-
 struct split {
 	char *name;
 	double fraction;
@@ -36,18 +35,13 @@ struct out_file {
 	char *path, *tmp;
 	FILE *fp;
 	long count;
-	/* keys some item of the file has: dataset_info.json declares only those,
-	 * since LLaMA-Factory reads every declared column of every row */
-	int has_system, has_history;
+	struct lf_keys keys;	/* what its items have, for dataset_info.json */
 };
 
 struct exporter {
-	enum export_format format;
-	int pretty;
+	struct line_writer w;
 	struct out_file files[MAX_SPLITS];
 	int nfiles;
-	struct strbuf line;
-	int line_system, line_history;	/* the formatted line has these keys */
 };
 
 /* ---- splits ---- */
@@ -218,133 +212,22 @@ static int out_close(struct out_file *f, int ok)
 	return ok ? rc : -1;
 }
 
-static void add_member(struct strbuf *sb, const char *indent, int first, const char *key,
-		       const unsigned char *text, int len)
-{
-	if (!first)
-		strbuf_addch(sb, ',');
-	strbuf_addstr(sb, indent);
-	json_write_string(sb, key, strlen(key));
-	strbuf_addstr(sb, *indent ? ": " : ":");
-	json_write_string(sb, (const char *)text, (size_t)len);
-}
-
-static void add_turn(struct strbuf *sb, const char *indent, int first, const char *from,
-		     const char *text, size_t len)
-{
-	if (!first)
-		strbuf_addch(sb, ',');
-	strbuf_addf(sb, "%s{\"from\":\"%s\",\"value\":", indent, from);
-	json_write_string(sb, text, len);
-	strbuf_addch(sb, '}');
-}
-
-/*
- * Parses a history column; returns the list, or NULL when it is not a list
- * of [question, answer] string pairs (someone edited it with `winnow sql`).
- */
-static json_t *parse_history(const char *history)
-{
-	size_t i;
-	json_t *pair, *h = json_parse(history, strlen(history), NULL, 0);
-	if (!json_is_array(h))
-		goto bad;
-	json_array_foreach(h, i, pair)
-		if (json_array_size(pair) != 2 || !json_is_string(json_array_get(pair, 0)) ||
-		    !json_is_string(json_array_get(pair, 1)))
-			goto bad;
-	return h;
-bad:
-	json_decref(h);
-	return NULL;
-}
-
-/* Columns: id, instruction, input, output, system, history. */
-static int format_record(struct exporter *ex, sqlite3_stmt *st)
-{
-	struct strbuf *sb = &ex->line;
-	const char *ind = ex->pretty ? "\n    " : "";
-	const char *history = (const char *)sqlite3_column_text(st, 5);
-	int has_history = history && strcmp(history, "[]");
-	ex->line_system = sqlite3_column_bytes(st, 4) > 0;
-	ex->line_history = has_history && ex->format != EXPORT_SHAREGPT;
-	strbuf_reset(sb);
-	strbuf_addstr(sb, ex->pretty ? "  {" : "{");
-	if (ex->format != EXPORT_SHAREGPT) {
-		static const char *const names[] = { "instruction", "input", "output", "system" };
-		for (int c = 1; c <= 4; c++) {
-			if (c == 4 && !sqlite3_column_bytes(st, 4))
-				continue;
-			add_member(sb, ind, c == 1, names[c - 1], sqlite3_column_text(st, c),
-				   sqlite3_column_bytes(st, c));
-		}
-		if (has_history) {
-			/* written as stored, so check it: a hand-edited column must not break the file */
-			json_t *h = parse_history(history);
-			if (!h)
-				return error("record %lld has a corrupt history column (not a list of "
-					     "[question, answer] pairs); fix it with winnow sql --write",
-					     (long long)sqlite3_column_int64(st, 0));
-			json_decref(h);
-			strbuf_addf(sb, ",%s\"history\":%s%s", ind, ex->pretty ? " " : "", history);
-		}
-	} else {
-		const char *turn_ind = ex->pretty ? "\n      " : "";
-		strbuf_addf(sb, "%s\"conversations\":%s[", ind, ex->pretty ? " " : "");
-		int first = 1;
-		if (has_history) {
-			json_t *h = parse_history(history);
-			size_t i;
-			json_t *pair;
-			if (!h)
-				return error("record %lld has a corrupt history column (not a list of "
-					     "[question, answer] pairs); fix it with winnow sql --write",
-					     (long long)sqlite3_column_int64(st, 0));
-			json_array_foreach(h, i, pair) {
-				json_t *q = json_array_get(pair, 0), *a = json_array_get(pair, 1);
-				add_turn(sb, turn_ind, first, "human", json_string_value(q) ? json_string_value(q) : "",
-					 json_string_length(q));
-				add_turn(sb, turn_ind, 0, "gpt", json_string_value(a) ? json_string_value(a) : "",
-					 json_string_length(a));
-				first = 0;
-			}
-			json_decref(h);
-		}
-		/* user content as LLaMA-Factory builds it: instruction, newline, input */
-		struct strbuf user = STRBUF_INIT;
-		strbuf_add(&user, sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
-		if (sqlite3_column_bytes(st, 2)) {
-			strbuf_addch(&user, '\n');
-			strbuf_add(&user, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
-		}
-		add_turn(sb, turn_ind, first, "human", user.buf, user.len);
-		strbuf_release(&user);
-		add_turn(sb, turn_ind, 0, "gpt", (const char *)sqlite3_column_text(st, 3),
-			 (size_t)sqlite3_column_bytes(st, 3));
-		strbuf_addstr(sb, ex->pretty ? "\n    ]" : "]");
-		if (sqlite3_column_bytes(st, 4))
-			add_member(sb, ind, 0, "system", sqlite3_column_text(st, 4),
-				   sqlite3_column_bytes(st, 4));
-	}
-	strbuf_addstr(sb, ex->pretty ? "\n  }" : "}");
-	return 0;
-}
-
 static int write_record(struct exporter *ex, struct out_file *f)
 {
-	const char *sep = ex->format == EXPORT_JSONL ? "" : f->count ? ",\n" : "[\n";
-	if (fputs(sep, f->fp) == EOF || fwrite(ex->line.buf, 1, ex->line.len, f->fp) != ex->line.len ||
-	    (ex->format == EXPORT_JSONL && putc('\n', f->fp) == EOF))
+	struct line_writer *w = &ex->w;
+	const char *sep = w->format == EXPORT_JSONL ? "" : f->count ? ",\n" : "[\n";
+	if (lf_keys_add(&f->keys, &w->keys, f->path))
+		return -1;
+	if (fputs(sep, f->fp) == EOF || fwrite(w->line.buf, 1, w->line.len, f->fp) != w->line.len ||
+	    (w->format == EXPORT_JSONL && putc('\n', f->fp) == EOF))
 		return error("cannot write '%s': %s", f->path, strerror(errno));
 	f->count++;
-	f->has_system |= ex->line_system;
-	f->has_history |= ex->line_history;
 	return 0;
 }
 
 static int finish_array(struct exporter *ex, struct out_file *f)
 {
-	if (ex->format == EXPORT_JSONL)
+	if (ex->w.format == EXPORT_JSONL)
 		return 0;
 	if (fputs(f->count ? "\n]\n" : "[]\n", f->fp) == EOF)
 		return error("cannot write '%s': %s", f->path, strerror(errno));
@@ -365,29 +248,6 @@ static char *stem_of(const char *path)
 	base = base ? base + 1 : path;
 	const char *dot = strrchr(base, '.');
 	return dot && dot != base ? xstrndup(base, (size_t)(dot - base)) : xstrdup(base);
-}
-
-/* The entry for one written file: its columns are only the keys it has. */
-static json_t *dataset_entry(enum export_format format, const char *file_name,
-			     const struct out_file *f)
-{
-	json_t *columns;
-	if (format == EXPORT_SHAREGPT) {
-		columns = json_pack("{s:s}", "messages", "conversations");
-		if (f->has_system)
-			json_object_set_new(columns, "system", json_string("system"));
-		return json_pack("{s:s, s:s, s:o, s:{s:s, s:s, s:s, s:s}}",
-				 "file_name", file_name, "formatting", "sharegpt", "columns", columns,
-				 "tags", "role_tag", "from", "content_tag", "value",
-				 "user_tag", "human", "assistant_tag", "gpt");
-	}
-	columns = json_pack("{s:s, s:s, s:s}", "prompt", "instruction", "query", "input",
-			    "response", "output");
-	if (f->has_system)
-		json_object_set_new(columns, "system", json_string("system"));
-	if (f->has_history)
-		json_object_set_new(columns, "history", json_string("history"));
-	return json_pack("{s:s, s:o}", "file_name", file_name, "columns", columns);
 }
 
 /*
@@ -417,7 +277,7 @@ static int write_dataset_info(enum export_format format, char **paths,
 	for (int i = 0; i < n; i++) {
 		char *stem = stem_of(paths[i]);
 		const char *base = strrchr(paths[i], '/');
-		json_object_set_new(info, stem, dataset_entry(format, base ? base + 1 : paths[i], &files[i]));
+		json_object_set_new(info, stem, dataset_entry(format, base ? base + 1 : paths[i], &files[i].keys));
 		free(stem);
 	}
 	struct out_file f = { 0 };
@@ -488,187 +348,138 @@ static const struct command_help export_help = {
 	"  winnow export -o raw.jsonl --format jsonl --stage raw --where \"length(output) > 20\"",
 };
 
-int cmd_export(int argc, char **argv)
-{
-	const char *output = NULL, *format_name = "alpaca", *split_spec = NULL, *where = NULL;
-	struct string_list stages = STRING_LIST_INIT, sources = STRING_LIST_INIT;
-	long seed = 42;
-	int approved_only = 0, pretty = 0, no_info = 0;
-	struct option opts[] = {
-		OPT_STRING('o', "output", &output, "FILE", "file to write (required; - for standard output)"),
-		OPT_CHOICE('f', "format", &format_name, "alpaca|jsonl|sharegpt", "output format (default alpaca)"),
-		OPT_STRING(0, "split", &split_spec, "NAME=FRAC,...", "split into files, e.g. train=0.9,val=0.05,test=0.05"),
-		OPT_INT(0, "seed", &seed, "N", 0, 2147483647, "seed for the split (default 42)"),
-		OPT_LIST(0, "stage", &stages, "STAGE,...", "stages to export (default unique,approved)"),
-		OPT_FLAG(0, "approved-only", &approved_only, "only records approved in review"),
-		OPT_LIST(0, "source", &sources, "NAME", "only records from this source (repeatable)"),
-		OPT_STRING(0, "where", &where, "SQL", "extra condition on the records table, e.g. \"length(output) > 50\""),
-		OPT_FLAG(0, "pretty", &pretty, "indent the JSON for reading"),
-		OPT_FLAG(0, "no-dataset-info", &no_info, "do not write dataset_info.json"),
-		OPT_END(),
-	};
+struct export_opts {
+	const char *output, *format_name, *split_spec, *where;
+	struct string_list stages, sources;
+	long seed;
+	int approved_only, pretty, no_info;
 	struct split splits[MAX_SPLITS];
-	int nsplits = 0, rc = EXIT_OK, failed = 0;
-	struct exporter ex;
-	struct strbuf sql = STRBUF_INIT, stage_list = STRBUF_INIT;
-	struct assignment *assign = NULL;
-	size_t nassign = 0, ai = 0;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	struct run run;
-	struct progress progress;
-	char *paths[MAX_SPLITS];
+	int nsplits;
+	struct strbuf stage_list;	/* 'unique','approved' for SQL */
+};
 
-	memset(&ex, 0, sizeof(ex));
-	argc = parse_options(argc, argv, opts, &export_help);
-	if (argc < 0) {
-		rc = options_exit_code(argc);
-		goto out;
+/* Checks the options and fills in what they imply; returns 0 or the exit code. */
+static int export_check(struct export_opts *o, int argc, char **argv)
+{
+	if (argc > 0)
+		return usage_error(&export_help, "unexpected argument '%s' (the file goes after -o)", argv[0]);
+	if (!o->output)
+		return usage_error(&export_help, "say where to write with -o FILE");
+	if (!strcmp(o->output, "-")) {
+		if (o->split_spec)
+			return usage_error(&export_help, "--split writes a file per split; give -o FILE, not -o -");
+		o->no_info = 1;	/* there is no folder to put dataset_info.json in */
 	}
-	if (argc > 0) {
-		rc = usage_error(&export_help, "unexpected argument '%s' (the file goes after -o)", argv[0]);
-		goto out;
+	if (o->split_spec && parse_splits(o->split_spec, o->splits, &o->nsplits, &export_help))
+		return EXIT_USAGE;
+	if (o->approved_only) {
+		strbuf_addstr(&o->stage_list, "'approved'");
+		return 0;
 	}
-	if (!output) {
-		rc = usage_error(&export_help, "say where to write with -o FILE");
-		goto out;
+	struct string_list all = STRING_LIST_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < o->stages.nr; i++)
+		string_list_split(&all, o->stages.items[i], ',');
+	if (!all.nr) {
+		string_list_append(&all, "unique");
+		string_list_append(&all, "approved");
 	}
-	if (!strcmp(output, "-")) {
-		if (split_spec) {
-			rc = usage_error(&export_help, "--split writes a file per split; give -o FILE, not -o -");
-			goto out;
-		}
-		no_info = 1;	/* there is no folder to put dataset_info.json in */
+	for (size_t i = 0; i < all.nr && !rc; i++) {
+		if (stage_from_name(all.items[i]) < 0)
+			rc = usage_error(&export_help, "option '--stage' does not know '%s' (stages: raw, "
+					 "clean, unique, approved, rejected, duplicate)", all.items[i]);
+		strbuf_addf(&o->stage_list, "%s'%s'", i ? "," : "", all.items[i]);
 	}
-	if (split_spec && parse_splits(split_spec, splits, &nsplits, &export_help)) {
-		rc = EXIT_USAGE;
-		goto out;
-	}
-	ex.format = !strcmp(format_name, "jsonl") ? EXPORT_JSONL
-		  : !strcmp(format_name, "sharegpt") ? EXPORT_SHAREGPT : EXPORT_ALPACA;
-	ex.pretty = pretty && ex.format != EXPORT_JSONL;
-	strbuf_init(&ex.line, 4096);
+	string_list_clear(&all);
+	return rc;
+}
 
-	/* which stages */
-	if (approved_only) {
-		strbuf_addstr(&stage_list, "'approved'");
-	} else {
-		struct string_list all = STRING_LIST_INIT;
-		for (size_t i = 0; i < stages.nr; i++)
-			string_list_split(&all, stages.items[i], ',');
-		if (!all.nr) {
-			string_list_append(&all, "unique");
-			string_list_append(&all, "approved");
-		}
-		for (size_t i = 0; i < all.nr; i++) {
-			if (stage_from_name(all.items[i]) < 0) {
-				rc = usage_error(&export_help, "option '--stage' does not know '%s' (stages: raw, "
-						 "clean, unique, approved, rejected, duplicate)", all.items[i]);
-				string_list_clear(&all);
-				goto out;
-			}
-			strbuf_addf(&stage_list, "%s'%s'", i ? "," : "", all.items[i]);
-		}
-		string_list_clear(&all);
-	}
-
-	db = corpus_open(corpus_path(), 0);
-	if (!db) {
-		rc = EXIT_FAILURE_;
-		goto out;
-	}
-	run_begin_read(&run, db, "export");
-
-	for (size_t i = 0; i < sources.nr; i++) {
-		sqlite3_stmt *q = corpus_prepare(db, "SELECT 1 FROM sources WHERE name = ?");
+/*
+ * Prepares the SELECT of the records to export into *st (its text in sql).
+ * Returns 0, or the exit code after ending the run.
+ */
+static int export_select(struct export_opts *o, struct command *cmd, struct strbuf *sql, sqlite3_stmt **st)
+{
+	for (size_t i = 0; i < o->sources.nr; i++) {
+		sqlite3_stmt *q = corpus_prepare(cmd->db, "SELECT 1 FROM sources WHERE name = ?");
 		int found = 0;
 		if (q) {
-			sqlite3_bind_text(q, 1, sources.items[i], -1, SQLITE_STATIC);
+			sqlite3_bind_text(q, 1, o->sources.items[i], -1, SQLITE_STATIC);
 			found = sqlite3_step(q) == SQLITE_ROW;
 			sqlite3_finalize(q);
 		}
 		if (!found) {
 			error("there is no source called '%s'; winnow sql \"SELECT name FROM sources\" lists them",
-			      sources.items[i]);
-			rc = run_end(&run, EXIT_USAGE, "nothing exported");
-			goto out;
+			      o->sources.items[i]);
+			return run_end(&cmd->run, EXIT_USAGE, "nothing exported");
 		}
 	}
-
 	/* '+stage' keeps SQLite off the stage index: an export reads most of the
 	 * table, and a scan in id order needs no lookup per row and no sort */
-	strbuf_addf(&sql, "SELECT id, instruction, input, output, system, history FROM records "
-		    "WHERE +stage IN (%s)", stage_list.buf);
-	if (sources.nr) {
-		strbuf_addstr(&sql, " AND source_id IN (SELECT id FROM sources WHERE name IN (");
-		for (size_t i = 0; i < sources.nr; i++)
-			strbuf_addf(&sql, "%s?", i ? "," : "");
-		strbuf_addstr(&sql, "))");
+	strbuf_addf(sql, "SELECT " EXPORT_COLUMNS " FROM records WHERE +stage IN (%s)", o->stage_list.buf);
+	if (o->sources.nr) {
+		strbuf_addstr(sql, " AND source_id IN (SELECT id FROM sources WHERE name IN (");
+		for (size_t i = 0; i < o->sources.nr; i++)
+			strbuf_addf(sql, "%s?", i ? "," : "");
+		strbuf_addstr(sql, "))");
 	}
-	if (where)
-		strbuf_addf(&sql, " AND (%s)", where);
-	strbuf_addstr(&sql, " ORDER BY id");
+	if (o->where)
+		strbuf_addf(sql, " AND (%s)", o->where);
+	strbuf_addstr(sql, " ORDER BY id");
 
 	const char *tail = NULL;
-	if (sqlite3_prepare_v2(db, sql.buf, -1, &st, &tail) != SQLITE_OK) {
-		error("cannot select records%s: %s", where ? " (check --where)" : "", sqlite3_errmsg(db));
-		rc = run_end(&run, EXIT_USAGE, "nothing exported");
-		goto out;
+	if (sqlite3_prepare_v2(cmd->db, sql->buf, -1, st, &tail) != SQLITE_OK) {
+		error("cannot select records%s: %s", o->where ? " (check --where)" : "", sqlite3_errmsg(cmd->db));
+		return run_end(&cmd->run, EXIT_USAGE, "nothing exported");
 	}
 	if (tail && *tail) {
 		/* a ';' in --where ended the statement early; the rest would be ignored */
 		error("--where must be one condition, without ';'");
-		rc = run_end(&run, EXIT_USAGE, "nothing exported");
-		goto out;
+		return run_end(&cmd->run, EXIT_USAGE, "nothing exported");
 	}
-	if (!no_info && dataset_info_usable(output)) {
-		rc = run_end(&run, EXIT_FAILURE_, "nothing exported; no file was changed");
-		goto out;
-	}
-	if (!sqlite3_stmt_readonly(st)) {
+	if (!o->no_info && dataset_info_usable(o->output))
+		return run_end(&cmd->run, EXIT_FAILURE_, "nothing exported; no file was changed");
+	if (!sqlite3_stmt_readonly(*st)) {
 		error("--where must only read the corpus");
-		rc = run_end(&run, EXIT_USAGE, "nothing exported");
-		goto out;
+		return run_end(&cmd->run, EXIT_USAGE, "nothing exported");
 	}
-	for (size_t i = 0; i < sources.nr; i++)
-		sqlite3_bind_text(st, (int)i + 1, sources.items[i], -1, SQLITE_STATIC);
+	for (size_t i = 0; i < o->sources.nr; i++)
+		sqlite3_bind_text(*st, (int)i + 1, o->sources.items[i], -1, SQLITE_STATIC);
+	return 0;
+}
 
-	/* one read transaction: the split pass and the write pass see the same records */
-	corpus_exec(db, "BEGIN");
-	if (nsplits) {
-		struct strbuf asql = STRBUF_INIT;
-		sqlite3_stmt *ast = NULL;
-		strbuf_addstr(&asql, "SELECT id, content_hash, coalesce(source_id, 0), coalesce(task_id, 0) FROM (");
-		strbuf_add(&asql, sql.buf, sql.len);
-		strbuf_addstr(&asql, ") JOIN records USING (id)");
-		/* the inner query has the same parameters */
-		if (sqlite3_prepare_v2(db, asql.buf, -1, &ast, NULL) != SQLITE_OK) {
-			error("cannot select records: %s", sqlite3_errmsg(db));
-			failed = 1;
-		} else {
-			for (size_t i = 0; i < sources.nr; i++)
-				sqlite3_bind_text(ast, (int)i + 1, sources.items[i], -1, SQLITE_STATIC);
-			assign = assign_splits(ast, splits, nsplits, (uint64_t)seed, &nassign);
-			if (!assign)
-				failed = error("cannot select records: %s", sqlite3_errmsg(db));
-		}
-		sqlite3_finalize(ast);
-		strbuf_release(&asql);
-		for (int i = 0; i < nsplits && !failed; i++) {
-			paths[i] = split_path(output, splits[i].name);
-			failed = out_open(&ex.files[i], paths[i]) != 0;
-			ex.nfiles = i + 1;
-		}
-	} else {
-		paths[0] = xstrdup(output);
-		failed = out_open(&ex.files[0], output) != 0;
-		ex.nfiles = 1;
+/* The split of every selected record (same parameters as sql); NULL after saying why. */
+static struct assignment *export_plan(struct export_opts *o, sqlite3 *db, const struct strbuf *sql,
+				      size_t *n)
+{
+	struct strbuf asql = STRBUF_INIT;
+	sqlite3_stmt *ast = NULL;
+	struct assignment *assign = NULL;
+	strbuf_addstr(&asql, "SELECT id, content_hash, coalesce(source_id, 0), coalesce(task_id, 0) FROM (");
+	strbuf_add(&asql, sql->buf, sql->len);
+	strbuf_addstr(&asql, ") JOIN records USING (id)");
+	if (sqlite3_prepare_v2(db, asql.buf, -1, &ast, NULL) == SQLITE_OK) {
+		for (size_t i = 0; i < o->sources.nr; i++)
+			sqlite3_bind_text(ast, (int)i + 1, o->sources.items[i], -1, SQLITE_STATIC);
+		assign = assign_splits(ast, o->splits, o->nsplits, (uint64_t)o->seed, n);
 	}
+	if (!assign)
+		error("cannot select records: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(ast);
+	strbuf_release(&asql);
+	return assign;
+}
 
-	int64_t total = failed ? 0 : nsplits ? (int64_t)nassign : -1;
-	progress_start(&progress, "export", total > 0 ? (uint64_t)total : 0, "records");
+/* Streams the selected records into the open files; returns how many, or -1. */
+static long export_rows(struct exporter *ex, sqlite3 *db, sqlite3_stmt *st,
+			const struct assignment *assign, size_t nassign, int nsplits)
+{
+	struct progress progress;
 	long written = 0;
-	while (!failed) {
+	size_t ai = 0;
+	int failed = 0;
+	progress_start(&progress, "export", nsplits ? (uint64_t)nassign : 0, "records");
+	for (;;) {
 		int step = sqlite3_step(st);
 		if (step == SQLITE_DONE)
 			break;
@@ -685,58 +496,129 @@ int cmd_export(int argc, char **argv)
 				die("export: record %lld missing from the split plan", (long long)id);
 			which = assign[ai].split;
 		}
-		if (format_record(&ex, st) || write_record(&ex, &ex.files[which])) {
+		if (format_record(&ex->w, st) || write_record(ex, &ex->files[which])) {
 			failed = 1;
 			break;
 		}
 		progress_update(&progress, (uint64_t)++written);
 	}
 	progress_finish(&progress);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	for (int i = 0; i < ex.nfiles && !failed; i++)
-		failed = finish_array(&ex, &ex.files[i]) != 0;
-	for (int i = 0; i < ex.nfiles; i++)
-		if (out_close(&ex.files[i], !failed))
-			failed = 1;
-	if (!failed && !no_info)
-		failed = write_dataset_info(ex.format, paths, ex.files, ex.nfiles) != 0;
+	return failed ? -1 : written;
+}
 
-	run_count(&run, "exported", written);
-	if (failed) {
-		rc = run_end(&run, EXIT_FAILURE_, "export to '%s' failed; no file was changed", output);
-	} else {
-		struct strbuf detail = STRBUF_INIT;
-		for (int i = 0; i < nsplits; i++) {
-			strbuf_addf(&detail, "%s%s %ld", i ? ", " : " (", splits[i].name, ex.files[i].count);
-			run_count(&run, splits[i].name, ex.files[i].count);
-		}
-		if (nsplits)
-			strbuf_addch(&detail, ')');
-		if (!written && !strstr(stage_list.buf, "'raw'"))
-			warning("no records matched: records are exported from stages %s; raw records need "
-				"'winnow clean' and 'winnow dedupe' first, or pass --stage raw", stage_list.buf);
-		else if (!written)
-			warning("no records matched (stages %s%s%s)", stage_list.buf,
-				sources.nr ? ", --source" : "", where ? ", --where" : "");
-		int to_stdout = !strcmp(output, "-");
-		rc = run_end(&run, EXIT_OK, "%ld record%s written to %s%s%s", written, written == 1 ? "" : "s",
-			     nsplits || to_stdout ? "" : "'",
-			     nsplits ? "splits" : to_stdout ? "standard output" : output,
-			     nsplits ? detail.buf : to_stdout ? "" : "'");
-		strbuf_release(&detail);
+/* The summary line (and the warning for an empty export); returns the exit code. */
+static int export_summary(struct export_opts *o, struct exporter *ex, struct run *run, long written)
+{
+	struct strbuf detail = STRBUF_INIT;
+	for (int i = 0; i < o->nsplits; i++) {
+		strbuf_addf(&detail, "%s%s %ld", i ? ", " : " (", o->splits[i].name, ex->files[i].count);
+		run_count(run, o->splits[i].name, ex->files[i].count);
 	}
-	for (int i = 0; i < ex.nfiles; i++)
+	if (o->nsplits)
+		strbuf_addch(&detail, ')');
+	if (!written && !strstr(o->stage_list.buf, "'raw'"))
+		warning("no records matched: records are exported from stages %s; raw records need "
+			"'winnow clean' and 'winnow dedupe' first, or pass --stage raw", o->stage_list.buf);
+	else if (!written)
+		warning("no records matched (stages %s%s%s)", o->stage_list.buf,
+			o->sources.nr ? ", --source" : "", o->where ? ", --where" : "");
+	int to_stdout = !strcmp(o->output, "-");
+	int rc = run_end(run, EXIT_OK, "%ld record%s written to %s%s%s", written, written == 1 ? "" : "s",
+			 o->nsplits || to_stdout ? "" : "'",
+			 o->nsplits ? "splits" : to_stdout ? "standard output" : o->output,
+			 o->nsplits ? detail.buf : to_stdout ? "" : "'");
+	strbuf_release(&detail);
+	return rc;
+}
+
+/* Selects, writes and renames into place; returns the exit code. */
+static int export_run(struct export_opts *o, struct exporter *ex)
+{
+	struct command cmd;
+	struct strbuf sql = STRBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	struct assignment *assign = NULL;
+	size_t nassign = 0;
+	char *paths[MAX_SPLITS];
+	long written = -1;
+	int rc, failed = 0;
+
+	/* a reader: its run is recorded without waiting for a writer */
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.db = corpus_open(corpus_path(), 0);
+	if (!cmd.db)
+		return EXIT_FAILURE_;
+	run_begin_read(&cmd.run, cmd.db, "export");
+	if ((rc = export_select(o, &cmd, &sql, &st)))
+		goto out;
+	/* one read transaction: the split pass and the write pass see the same records */
+	corpus_exec(cmd.db, "BEGIN");
+	if (o->nsplits && !(assign = export_plan(o, cmd.db, &sql, &nassign)))
+		failed = 1;
+	for (int i = 0; i < (o->nsplits ? o->nsplits : 1) && !failed; i++) {
+		paths[i] = o->nsplits ? split_path(o->output, o->splits[i].name) : xstrdup(o->output);
+		ex->nfiles = i + 1;
+		failed = out_open(&ex->files[i], paths[i]) != 0;
+	}
+	if (!failed)
+		written = export_rows(ex, cmd.db, st, assign, nassign, o->nsplits);
+	failed |= written < 0;
+	sqlite3_exec(cmd.db, "COMMIT", NULL, NULL, NULL);
+	for (int i = 0; i < ex->nfiles && !failed; i++)
+		failed = finish_array(ex, &ex->files[i]) != 0;
+	for (int i = 0; i < ex->nfiles; i++)
+		if (out_close(&ex->files[i], !failed))
+			failed = 1;
+	if (!failed && !o->no_info)
+		failed = write_dataset_info(ex->w.format, paths, ex->files, ex->nfiles) != 0;
+	run_count(&cmd.run, "exported", written < 0 ? 0 : written);
+	rc = failed ? run_end(&cmd.run, EXIT_FAILURE_, "export to '%s' failed; no file was changed", o->output)
+		    : export_summary(o, ex, &cmd.run, written);
+	for (int i = 0; i < ex->nfiles; i++)
 		free(paths[i]);
 out:
 	sqlite3_finalize(st);
-	corpus_close(db);
+	corpus_close(cmd.db);
 	free(assign);
-	for (int i = 0; i < nsplits; i++)
-		free(splits[i].name);
 	strbuf_release(&sql);
-	strbuf_release(&stage_list);
-	strbuf_release(&ex.line);
-	string_list_clear(&stages);
-	string_list_clear(&sources);
+	return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct export_opts o = { .format_name = "alpaca", .stages = STRING_LIST_INIT,
+				 .sources = STRING_LIST_INIT, .seed = 42, .stage_list = STRBUF_INIT };
+	struct option opts[] = {
+		OPT_STRING('o', "output", &o.output, "FILE", "file to write (required; - for standard output)"),
+		OPT_CHOICE('f', "format", &o.format_name, "alpaca|jsonl|sharegpt", "output format (default alpaca)"),
+		OPT_STRING(0, "split", &o.split_spec, "NAME=FRAC,...", "split into files, e.g. train=0.9,val=0.05,test=0.05"),
+		OPT_INT(0, "seed", &o.seed, "N", 0, 2147483647, "seed for the split (default 42)"),
+		OPT_LIST(0, "stage", &o.stages, "STAGE,...", "stages to export (default unique,approved)"),
+		OPT_FLAG(0, "approved-only", &o.approved_only, "only records approved in review"),
+		OPT_LIST(0, "source", &o.sources, "NAME", "only records from this source (repeatable)"),
+		OPT_STRING(0, "where", &o.where, "SQL", "extra condition on the records table, e.g. \"length(output) > 50\""),
+		OPT_FLAG(0, "pretty", &o.pretty, "indent the JSON for reading"),
+		OPT_FLAG(0, "no-dataset-info", &o.no_info, "do not write dataset_info.json"),
+		OPT_END(),
+	};
+	struct exporter ex;
+	int rc;
+
+	memset(&ex, 0, sizeof(ex));
+	argc = parse_options(argc, argv, opts, &export_help);
+	rc = argc < 0 ? options_exit_code(argc) : export_check(&o, argc, argv);
+	if (!rc) {
+		ex.w.format = !strcmp(o.format_name, "jsonl") ? EXPORT_JSONL
+			    : !strcmp(o.format_name, "sharegpt") ? EXPORT_SHAREGPT : EXPORT_ALPACA;
+		ex.w.pretty = o.pretty && ex.w.format != EXPORT_JSONL;
+		strbuf_init(&ex.w.line, 4096);
+		rc = export_run(&o, &ex);
+	}
+	for (int i = 0; i < o.nsplits; i++)
+		free(o.splits[i].name);
+	strbuf_release(&o.stage_list);
+	strbuf_release(&ex.w.line);
+	string_list_clear(&o.stages);
+	string_list_clear(&o.sources);
 	return rc;
 }

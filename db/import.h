@@ -36,12 +36,15 @@ struct importer {
 	sqlite3 *db;
 	struct record_inserter ins;
 	int64_t source_id;
-	long read, added, present, bad;
+	long read, added, present, bad, docs_added, docs_present;
+	sqlite3_stmt *doc_insert;	/* pre-training {"text"} items go to documents */
 	struct progress progress;
 
 	/* reader */
 	struct strbuf history, err, where;
-	struct strbuf turn_user, turn_assistant, turn_system;	/* ShareGPT turn text */
+	struct strbuf tools, media, roles;	/* LLaMA-Factory's other fields, as stored */
+	struct record_extra extra;	/* the current item's, pointing into the buffers */
+	struct strbuf turn_user, turn_assistant, turn_system, turn_rejected;	/* ShareGPT turn text */
 	struct flat_object flat;	/* fast path for flat Alpaca objects */
 	json_t *obj;			/* jansson tree of the current item, if any */
 	int is_csv;
@@ -58,6 +61,7 @@ struct importer {
 enum item_result {
 	ITEM_END,	/* no more items */
 	ITEM_RECORD,	/* *r holds a record, valid until the next call */
+	ITEM_DOCUMENT,	/* a pre-training {"text": ...} item: r->output holds the text */
 	ITEM_BAD,	/* im->where and im->err say what is wrong with this item */
 	ITEM_FATAL	/* the file cannot be read further; im->err says why */
 };

@@ -257,6 +257,12 @@ static const char *const migrations[] = {
 	"  changes TEXT NOT NULL,\n"
 	"  changed_at TEXT NOT NULL\n"
 	");\n",
+	/* 12: what LLaMA-Factory's data formats carry besides the Alpaca fields */
+	"ALTER TABLE records ADD COLUMN tools TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE records ADD COLUMN kto_tag INTEGER CHECK (kto_tag = 0 OR kto_tag = 1);\n"
+	"ALTER TABLE records ADD COLUMN rejected TEXT;\n"
+	"ALTER TABLE records ADD COLUMN media TEXT NOT NULL DEFAULT '';\n"
+	"ALTER TABLE records ADD COLUMN turn_roles TEXT NOT NULL DEFAULT '';\n",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -427,6 +433,17 @@ static const struct column_doc {
 	  "rows of another scheme are recomputed" },
 	{ "dedupe_signatures", "bands", "LSH band keys of the record's MinHash signature, 32-bit little-endian each" },
 	{ "records", "llm_call_id", "for generated and augmented records: the LLM call they came from (llm_calls.id)" },
+	{ "records", "tools", "JSON text of the tool (function) definitions the conversation may call "
+	  "(LLaMA-Factory 'tools'; '' when none)" },
+	{ "records", "kto_tag", "KTO label of the answer: 1 desirable, 0 undesirable, NULL unlabelled "
+	  "(LLaMA-Factory 'kto_tag')" },
+	{ "records", "rejected", "preference pairs: the rejected answer, output being the chosen one; "
+	  "NULL for ordinary records (LLaMA-Factory ranking 'chosen'/'rejected')" },
+	{ "records", "media", "JSON object of path lists {\"images\": [...], \"videos\": [...], "
+	  "\"audios\": [...]} whose <image>/<video>/<audio> placeholders are in the text; '' when none" },
+	{ "records", "turn_roles", "one letter per turn (history, then instruction, then output) when a "
+	  "turn is a tool call: u user, a assistant, f function_call, o observation; '' for plain "
+	  "user/assistant turns" },
 	{ "tasks", "prompt", "the instruction prompt each generation request starts with" },
 	{ "tasks", "seeds", "JSON list of the hand-written seed examples ({instruction, input, output})" },
 	{ "tasks", "mode", "what generate produces: questions, pairs or from-documents" },

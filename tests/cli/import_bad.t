@@ -115,15 +115,24 @@ done <<'EOF'
 7|"just a string"|expected a JSON object, found a string
 8|{"output": "ok"}|field 'instruction' is missing
 9|{"conversations": [{"from": "human", "value": "who"}, {"from": "narrator", "value": "x"}]}|conversations turn 1: role 'narrator' cannot be imported
-10|{"conversations": [{"from": "human", "value": "a"}, {"from": "human", "value": "b"}]}|conversations turn 1: expected an assistant turn, found 'human'
-11|{"messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": "b"}]}|messages turn 0: expected a user turn, found 'assistant'
-12|{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": [{"type": "image_url"}]}]}|messages turn 1 part 0: only text parts can be imported
+10|{"conversations": [{"from": "human", "value": "a"}, {"from": "human", "value": "b"}]}|conversations turn 1: expected an assistant turn (or function_call), found 'human'
+11|{"messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": "b"}]}|messages turn 0: expected a user turn (or observation), found 'assistant'
+12|{"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": [{"type": "image_url"}]}]}|messages turn 1 part 0: a part of type 'image_url' cannot be imported: only text parts can
 13|{"messages": "not a list"}|field 'messages' must be a list of turns, found a string
 14|{"messages": [{"role": "user", "content": "a"}, {"role": "assistant"}]}|messages turn 1: field 'content' is missing
-15|{"conversations": [{"from": "human", "value": "a"}, {"from": "gpt", "value": 5}]}|conversations turn 1: content must be a string or a list of text parts, found a number
+15|{"conversations": [{"from": "human", "value": "a"}, {"from": "gpt", "value": 5}]}|conversations turn 1: field 'value' must be a string or a list of text parts, found a number
 16|{"messages": [{"role": "user", "content": "a"}, {"role": "system", "content": "late"}, {"role": "assistant", "content": "b"}]}|messages turn 1: role 'system' cannot be imported (expected system only as the first turn)
 17|{"conversations": [{"from": "system", "value": "only a system turn"}]}|field 'conversations' needs at least one user turn and one assistant reply
 18|{"instruction": "x", "output": "ok", "history": "no"}|field 'history' must be a list of [question, answer] pairs, found a string
+19|{"instruction": "x", "output": "ok", "kto_tag": "yes"}|field 'kto_tag' must be true or false, found a string
+20|{"instruction": "x", "chosen": "a"}|field 'rejected' is missing (a preference pair needs chosen and rejected)
+21|{"instruction": "x", "chosen": "a", "rejected": 3}|field 'rejected' must be a string, found a number
+22|{"instruction": "x", "output": "ok", "images": [1]}|field 'images' must be a path or a list of paths, found an array
+23|{"instruction": "x", "output": "ok", "tools": 5}|field 'tools' must be a JSON text or a list of tool definitions, found a number
+24|{"conversations": [{"from": "human", "value": "q"}], "chosen": {"from": "human", "value": "a"}, "rejected": {"from": "gpt", "value": "b"}}|field 'chosen': role must be an assistant or function_call, found 'human'
+25|{"conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}], "chosen": {"from": "gpt", "value": "a"}, "rejected": {"from": "gpt", "value": "b"}}|field 'conversations' must end with the prompt (a user turn) when 'chosen' and 'rejected' hold the answers
+26|{"conversations": [{"from": "human", "value": "q"}, {"from": "observation", "value": "o"}]}|conversations turn 1: expected an assistant turn (or function_call), found 'observation'
+27|{"messages": [{"role": "user", "content": [{"type": "image", "image": "a.png"}]}, {"role": "assistant", "content": "b"}]}|messages turn 0 part 0: a part of type 'image' cannot be imported
 EOF
 
 # --map names keys in JSON too

@@ -1,11 +1,12 @@
 """Loads datasets the way LLaMA-Factory's training does and prints what it sees.
 
-    $PYTHON lf_load.py DATASET_DIR NAME [NAME...] [--stage sft|rm|kto|pt]
+    $PYTHON lf_load.py DATASET_DIR NAME [NAME...] [--stage sft|kto|pt]
 
 For each NAME, LLaMA-Factory's own code reads DATASET_DIR/dataset_info.json
 (llamafactory.data.parser.get_dataset_list), HF datasets loads the file, and
 the converter for its formatting aligns every row
-(llamafactory.data.loader._get_merged_dataset, which calls align_dataset).
+(llamafactory.data.loader._get_merged_dataset, which calls align_dataset),
+in stage rm for files declared "ranking" (LLaMA-Factory refuses them in others).
 Prints one JSON object per input row: {"dataset", "prompt", "response",
 "system", "tools", "images", "videos", "audios"} with the aligned values,
 then a last line {"rows": N} per dataset. Any exception LLaMA-Factory raises
@@ -36,9 +37,11 @@ def main():
     model_args = ModelArguments(model_name_or_path="unused", cache_dir=cache)
     data_args = DataArguments(dataset_dir=dataset_dir, dataset=names, overwrite_cache=True)
     training_args = Seq2SeqTrainingArguments(output_dir=os.path.join(cache, "out"), report_to="none")
-    sets = _get_merged_dataset(names, model_args, data_args, training_args, stage, return_dict=True)
+    info = json.load(open(os.path.join(dataset_dir, "dataset_info.json"), encoding="utf-8"))
     for name in names:
-        ds = sets[name]
+        # a ranking file is only accepted for reward-model / DPO training
+        st = "rm" if info.get(name, {}).get("ranking") else stage
+        ds = _get_merged_dataset([name], model_args, data_args, training_args, st, return_dict=True)[name]
         n = 0
         for row in ds:
             n += 1
