@@ -350,6 +350,7 @@ static const struct command_help export_help = {
 
 struct export_opts {
 	const char *output, *format_name, *split_spec, *where;
+	const char *lf_config, *base, *template_name;	/* --llamafactory-config */
 	struct string_list stages, sources;
 	long seed;
 	int approved_only, pretty, no_info;
@@ -372,6 +373,13 @@ static int export_check(struct export_opts *o, int argc, char **argv)
 	}
 	if (o->split_spec && parse_splits(o->split_spec, o->splits, &o->nsplits, &export_help))
 		return EXIT_USAGE;
+	if (o->lf_config && (!o->base || o->no_info))
+		return usage_error(&export_help, o->base ? "--llamafactory-config needs dataset_info.json: "
+				   "drop --no-dataset-info (and give -o FILE, not -o -)"
+				   : "--llamafactory-config needs --base MODEL (the model to fine-tune: a Hugging "
+				   "Face name or folder)");
+	if ((o->base || o->template_name) && !o->lf_config)
+		return usage_error(&export_help, "--base and --template go with --llamafactory-config FILE");
 	if (o->approved_only) {
 		strbuf_addstr(&o->stage_list, "'approved'");
 		return 0;
@@ -531,6 +539,35 @@ static int export_summary(struct export_opts *o, struct exporter *ex, struct run
 	return rc;
 }
 
+/* The training YAML for the files just written; 0 or -1 after saying why. */
+static int export_lf_config(struct export_opts *o, struct exporter *ex, char **paths)
+{
+	static const char *const eval_names[] = { "val", "validation", "dev", "eval", "test", NULL };
+	struct lf_config c = { o->lf_config, o->base, o->template_name, NULL, NULL, NULL, 0, 0 };
+	int train = 0, eval = -1;
+	for (int i = 0; i < o->nsplits; i++)
+		if (!strcmp(o->splits[i].name, "train"))
+			train = i;
+	for (int k = 0; eval_names[k] && eval < 0; k++)	/* the first of these names there is */
+		for (int i = 0; i < o->nsplits; i++)
+			if (!strcmp(o->splits[i].name, eval_names[k]))
+				eval = i;
+	char *dir = dir_of(paths[train]);
+	c.dataset_dir = realpath(dir, NULL);
+	free(dir);
+	if (!c.dataset_dir)
+		return error("cannot resolve the folder of '%s': %s", paths[train], strerror(errno));
+	c.train = stem_of(paths[train]);
+	c.eval = eval >= 0 && eval != train ? stem_of(paths[eval]) : NULL;
+	c.ranking = ex->files[train].keys.ranking > 0;
+	c.kto = ex->files[train].keys.kto_tag;
+	int rc = write_llamafactory_config(&c);
+	free(c.dataset_dir);
+	free(c.train);
+	free(c.eval);
+	return rc;
+}
+
 /* Selects, writes and renames into place; returns the exit code. */
 static int export_run(struct export_opts *o, struct exporter *ex)
 {
@@ -571,6 +608,8 @@ static int export_run(struct export_opts *o, struct exporter *ex)
 			failed = 1;
 	if (!failed && !o->no_info)
 		failed = write_dataset_info(ex->w.format, paths, ex->files, ex->nfiles) != 0;
+	if (!failed && o->lf_config)
+		failed = export_lf_config(o, ex, paths) != 0;
 	run_count(&cmd.run, "exported", written < 0 ? 0 : written);
 	rc = failed ? run_end(&cmd.run, EXIT_FAILURE_, "export to '%s' failed; no file was changed", o->output)
 		    : export_summary(o, ex, &cmd.run, written);
@@ -599,6 +638,11 @@ int cmd_export(int argc, char **argv)
 		OPT_STRING(0, "where", &o.where, "SQL", "extra condition on the records table, e.g. \"length(output) > 50\""),
 		OPT_FLAG(0, "pretty", &o.pretty, "indent the JSON for reading"),
 		OPT_FLAG(0, "no-dataset-info", &o.no_info, "do not write dataset_info.json"),
+		OPT_STRING(0, "llamafactory-config", &o.lf_config, "FILE",
+			   "also write a LLaMA-Factory training YAML with winnow train's settings"),
+		OPT_STRING(0, "base", &o.base, "MODEL", "the model that YAML fine-tunes (Hugging Face name or folder)"),
+		OPT_CHOICE(0, "template", &o.template_name, "auto|alpaca|chatml|llama3|llama2",
+			   "its prompt template (default auto: the tokenizer's, as winnow train)"),
 		OPT_END(),
 	};
 	struct exporter ex;

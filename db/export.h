@@ -42,3 +42,14 @@ int lf_keys_add(struct lf_keys *file, const struct lf_keys *item, const char *pa
 json_t *dataset_entry(enum export_format format, const char *file_name, const struct lf_keys *k);
 
 #endif
+
+/* export_config.c: a LLaMA-Factory training YAML for the exported files. */
+struct lf_config {
+	const char *path;		/* the YAML to write */
+	const char *base;		/* model_name_or_path */
+	const char *template_name;	/* NULL or "auto": LLaMA-Factory reads the tokenizer's, as winnow train does */
+	char *dataset_dir;		/* folder of the exported files and dataset_info.json */
+	char *train, *eval;		/* dataset names (eval may be NULL) */
+	int ranking, kto;		/* the train file holds preference pairs / KTO labels */
+};
+int write_llamafactory_config(const struct lf_config *c);
