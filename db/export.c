@@ -650,8 +650,9 @@ int cmd_export(int argc, char **argv)
 
 	memset(&ex, 0, sizeof(ex));
 	argc = parse_options(argc, argv, opts, &export_help);
-	rc = argc < 0 ? options_exit_code(argc) : export_check(&o, argc, argv);
-	if (!rc) {
+	if (argc < 0)
+		rc = options_exit_code(argc);	/* 0 after --help: stop all the same */
+	else if (!(rc = export_check(&o, argc, argv))) {
 		ex.w.format = !strcmp(o.format_name, "jsonl") ? EXPORT_JSONL
 			    : !strcmp(o.format_name, "sharegpt") ? EXPORT_SHAREGPT : EXPORT_ALPACA;
 		ex.w.pretty = o.pretty && ex.w.format != EXPORT_JSONL;
