@@ -1,7 +1,7 @@
 """Random-weight models built by transformers from the public configs, and
 their loss on Alpaca records as transformers computes it.
 
-    $PYTHON hf_models.py OUT_DIR TOKENIZER_FIXTURES DATA.json
+    $PYTHON hf_models.py OUT_DIR TOKENIZER_FIXTURES DATA.json [NAME,...]
 
 For each architecture below, transformers builds the model from the public
 config of the named checkpoint (every architecture setting kept: attention
@@ -116,9 +116,12 @@ def tokenizer_settings(tok, cfg_path):
 
 def main():
     out_dir, fixtures, data_path = sys.argv[1:4]
+    only = sys.argv[4].split(",") if len(sys.argv) > 4 else None
     records = json.load(open(data_path, encoding="utf-8"))
     torch.manual_seed(0)
     for m in MODELS:
+        if only and m["name"] not in only:
+            continue
         cfg = AutoConfig.for_model(**m["config"], num_hidden_layers=2, initializer_range=0.1)
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32).eval()
         path = os.path.join(out_dir, m["name"])
