@@ -67,7 +67,8 @@ static void keep(struct batch *b, struct batch_item *it, int k, const char *s, s
 {
 	it->off[k] = b->text.len;
 	it->len[k] = n;
-	strbuf_add(&b->text, s, n);
+	if (n)	/* absent extra fields are NULL */
+		strbuf_add(&b->text, s, n);
 }
 
 static void *reader_thread(void *arg)
