@@ -26,6 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_init(&im.turn_user, 0);
 	strbuf_init(&im.turn_assistant, 0);
 	strbuf_init(&im.turn_system, 0);
+	strbuf_init(&im.turn_rejected, 0);
+	strbuf_init(&im.tools, 0);
+	strbuf_init(&im.media, 0);
+	strbuf_init(&im.roles, 0);
 	strbuf_init(&im.flat.arena, 0);
 	int failed = format && !strcmp(format, "csv") ? items_open_csv(&im, path, ',')
 		   : items_open_json(&im, path, format && !strcmp(format, "jsonl") ? JSON_LAYOUT_LINES
@@ -47,6 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strbuf_release(&im.turn_user);
 	strbuf_release(&im.turn_assistant);
 	strbuf_release(&im.turn_system);
+	strbuf_release(&im.turn_rejected);
+	strbuf_release(&im.tools);
+	strbuf_release(&im.media);
+	strbuf_release(&im.roles);
 	strbuf_release(&im.flat.arena);
 	return 0;
 }
