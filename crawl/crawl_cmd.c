@@ -256,7 +256,6 @@ int cmd_crawl(int argc, char **argv)
 	struct crawl_totals totals;
 	struct due_sites due = { NULL, NULL, 0 };
 	struct command cmd;
-	char host[256];
 	int rc;
 
 	argc = crawl_parse_options(argc, argv, &limits);
@@ -264,10 +263,7 @@ int cmd_crawl(int argc, char **argv)
 		return options_exit_code(argc);
 	if ((rc = command_begin(&cmd, "crawl", COMMAND_CREATE)))
 		return rc;
-	if (gethostname(host, sizeof(host)))
-		snprintf(host, sizeof(host), "localhost");
-	host[sizeof(host) - 1] = '\0';
-	rc = lock_take(cmd.db, host);
+	rc = lock_take(cmd.db, host_name());
 	if (rc)
 		return command_end(&cmd, rc > 0 ? EXIT_TEMPFAIL : EXIT_FAILURE_, "another crawl holds the lock");
 	rc = pick_sites(cmd.db, argc, argv, &due);

@@ -133,6 +133,8 @@ struct run {
 	int reader;		/* read-only command: rule 2 */
 	struct strbuf counts;	/* JSON object members, without braces */
 };
+/* This machine's name ("localhost" when it has none), as runs and locks record it. */
+const char *host_name(void);
 /* Remembers the command line as typed (main.c calls it before dispatch). */
 void run_set_argv(int argc, char **argv);
 /* Records the start of a command in `runs` with the remembered arguments. */

@@ -41,11 +41,11 @@ void run_set_argv(int argc, char **argv)
 	run_args_json = strbuf_detach(&sb, NULL);
 }
 
-static const char *host_name(void)
+const char *host_name(void)
 {
 	static char host[256];
 	if (!host[0] && gethostname(host, sizeof(host) - 1))
-		strcpy(host, "localhost");
+		snprintf(host, sizeof(host), "localhost");
 	return host;
 }
 

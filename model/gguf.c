@@ -6,6 +6,7 @@
  * each tensor starting on a 32-byte boundary.
  */
 #include "gguf.h"
+#include "quant.h"
 #include "template.h"
 #include "tokenizer.h"
 #include "../lib/file.h"
@@ -411,20 +412,6 @@ static void permute_rows(float *w, int heads, uint64_t rows, uint64_t cols)
 	free(tmp);
 }
 
-static void quantize_q8_0(const float *x, uint64_t n, unsigned char *out)
-{
-	for (uint64_t b = 0; b < n / QK8_0; b++, x += QK8_0, out += 2 + QK8_0) {
-		float amax = 0;
-		for (int j = 0; j < QK8_0; j++)
-			amax = fmaxf(amax, fabsf(x[j]));
-		float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
-		uint16_t h = f32_to_f16(d);
-		memcpy(out, &h, 2);
-		for (int j = 0; j < QK8_0; j++)
-			out[2 + j] = (unsigned char)(signed char)roundf(x[j] * id);
-	}
-}
-
 /* Writes one tensor's data in its type. Returns 0 or -1. */
 static int write_data(FILE *fp, const struct out_tensor *o)
 {
@@ -451,8 +438,10 @@ static int write_data(FILE *fp, const struct out_tensor *o)
 		for (uint64_t i = 0; i < numel; i++)
 			((uint16_t *)out)[i] = f32_to_bf16(f[i]);
 		break;
-	case GGML_Q8_0:
-		quantize_q8_0(f, numel, out);
+	case GGML_Q8_0:	/* quant.c's Q8_0 rows are llama.cpp's blocks */
+		for (uint64_t r = 0; r < numel / o->ne[0]; r++)
+			quant_row(QUANT_Q8_0, f + r * o->ne[0], (unsigned char *)out + r * (o->ne[0] / QK8_0) * (2 + QK8_0),
+				  (int)o->ne[0]);
 		break;
 	}
 	static const char zeros[GGUF_ALIGN];
